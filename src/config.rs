@@ -1,0 +1,318 @@
+//! Typed settings: compiled defaults → TOML file → `MCP_OAUTH__SECTION__KEY` env → CLI flags.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use config::{Config, Environment, File, FileFormat};
+use serde::{Deserialize, Serialize, Serializer};
+use url::Url;
+
+/// The defaults, as TOML: the same text `print-config` starts from.
+const DEFAULTS: &str = r#"
+[server]
+bind = "127.0.0.1:5000"
+public_url = "http://localhost:5000"
+log_format = "auto"
+log_filter = "info"
+shutdown_timeout_secs = 10
+
+[database]
+url = "sqlite://data/mcp-oauth.db"
+max_connections = 10
+connect_timeout_secs = 10
+migrate_on_start = true
+
+[tokens]
+access_ttl_secs = 3600
+refresh_ttl_secs = 2592000
+code_ttl_secs = 600
+refresh_reuse_grace_secs = 10
+allow_plain_pkce = true
+secret_cache_ttl_secs = 300
+signing_key_lifetime_secs = 7776000
+
+[clients]
+seed_documented = true
+introspect_any = []
+
+[bootstrap]
+"#;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub tokens: TokenSettings,
+    pub clients: ClientSettings,
+    pub bootstrap: BootstrapSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub bind: SocketAddr,
+    /// Public base URL: the issuer and the root of every advertised endpoint.
+    pub public_url: String,
+    pub log_format: LogFormat,
+    pub log_filter: String,
+    pub shutdown_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Auto,
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: DatabaseUrl,
+    pub max_connections: u32,
+    pub connect_timeout_secs: u64,
+    pub migrate_on_start: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenSettings {
+    pub access_ttl_secs: i64,
+    pub refresh_ttl_secs: i64,
+    pub code_ttl_secs: i64,
+    /// A rotated refresh token presented again within this window gets the same successor.
+    pub refresh_reuse_grace_secs: i64,
+    pub allow_plain_pkce: bool,
+    pub secret_cache_ttl_secs: u64,
+    /// How long a signing key signs before `keys rotate` is due (informational).
+    pub signing_key_lifetime_secs: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientSettings {
+    pub seed_documented: bool,
+    /// Clients allowed to introspect tokens issued to any client.
+    pub introspect_any: Vec<String>,
+}
+
+#[derive(Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BootstrapSettings {
+    #[serde(serialize_with = "redact_option")]
+    pub admin_password: Option<String>,
+}
+
+impl fmt::Debug for BootstrapSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown = self.admin_password.as_ref().map(|_| "<redacted>");
+        f.debug_struct("BootstrapSettings")
+            .field("admin_password", &shown)
+            .finish()
+    }
+}
+
+fn redact_option<S: Serializer>(value: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(_) => s.serialize_str("<redacted>"),
+        None => s.serialize_none(),
+    }
+}
+
+/// A database URL whose password never reaches a log or `print-config`.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self(url.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    pub fn redacted(&self) -> String {
+        match Url::parse(&self.0) {
+            Ok(mut url) if url.password().is_some() => {
+                let _ = url.set_password(Some("redacted"));
+                url.to_string()
+            }
+            _ => self.0.clone(),
+        }
+    }
+    pub fn is_postgres(&self) -> bool {
+        self.0.starts_with("postgres://") || self.0.starts_with("postgresql://")
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.redacted())
+    }
+}
+
+impl Serialize for DatabaseUrl {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.redacted())
+    }
+}
+
+/// Values given on the command line; they win over every other layer.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub config_file: Option<PathBuf>,
+    pub bind: Option<String>,
+    pub public_url: Option<String>,
+    pub database_url: Option<String>,
+}
+
+impl Settings {
+    /// Loads every layer from the real environment.
+    pub fn load(overrides: &Overrides) -> anyhow::Result<Self> {
+        Self::load_from(overrides, std::env::vars())
+    }
+
+    /// Loads with an explicit environment, so tests need not mutate the process's.
+    pub fn load_from(
+        overrides: &Overrides,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> anyhow::Result<Self> {
+        let env: std::collections::HashMap<String, String> = env.into_iter().collect();
+        let mut builder = Config::builder().add_source(File::from_str(DEFAULTS, FileFormat::Toml));
+        let file = overrides
+            .config_file
+            .clone()
+            .or_else(|| env.get("MCP_OAUTH_CONFIG").map(PathBuf::from));
+        if let Some(path) = file {
+            builder = builder.add_source(file_source(&path)?);
+        }
+        builder = builder.add_source(
+            Environment::with_prefix("MCP_OAUTH")
+                .prefix_separator("__")
+                .separator("__")
+                .try_parsing(true)
+                .list_separator(",")
+                .with_list_parse_key("clients.introspect_any")
+                .source(Some(env.clone().into_iter().collect())),
+        );
+        // The conventional variable sqlx-cli and docker images use; MCP_OAUTH__ wins.
+        if let Some(url) = env.get("DATABASE_URL")
+            && !env.contains_key("MCP_OAUTH__DATABASE__URL")
+        {
+            builder = builder.set_override("database.url", url.as_str())?;
+        }
+        for (key, value) in [
+            ("server.bind", &overrides.bind),
+            ("server.public_url", &overrides.public_url),
+            ("database.url", &overrides.database_url),
+        ] {
+            if let Some(value) = value {
+                builder = builder.set_override(key, value.as_str())?;
+            }
+        }
+        let settings: Settings = builder
+            .build()
+            .context("invalid configuration")?
+            .try_deserialize()
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        let url = Url::parse(&self.server.public_url).map_err(|e| {
+            anyhow::anyhow!("server.public_url: {e} ({:?})", self.server.public_url)
+        })?;
+        if !matches!(url.scheme(), "http" | "https")
+            || url.host().is_none()
+            || url.query().is_some()
+            || url.fragment().is_some()
+            || self.server.public_url.ends_with('/')
+        {
+            bail!(
+                "server.public_url must be an absolute http(s) URL without query, fragment or trailing slash, got {:?}",
+                self.server.public_url
+            );
+        }
+        let db = self.database.url.expose();
+        if !(db.starts_with("sqlite:") || self.database.url.is_postgres()) {
+            bail!(
+                "database.url must start with sqlite: or postgres://, got {:?}",
+                self.database.url.redacted()
+            );
+        }
+        if self.database.max_connections == 0 {
+            bail!("database.max_connections must be at least 1");
+        }
+        let t = &self.tokens;
+        for (key, value) in [
+            ("tokens.access_ttl_secs", t.access_ttl_secs),
+            ("tokens.refresh_ttl_secs", t.refresh_ttl_secs),
+            ("tokens.code_ttl_secs", t.code_ttl_secs),
+        ] {
+            if value <= 0 {
+                bail!("{key} must be positive, got {value}");
+            }
+        }
+        if t.code_ttl_secs > 600 {
+            bail!(
+                "tokens.code_ttl_secs must be at most 600 (RFC 6749 §4.1.2), got {}",
+                t.code_ttl_secs
+            );
+        }
+        if t.refresh_reuse_grace_secs < 0 {
+            bail!("tokens.refresh_reuse_grace_secs must not be negative");
+        }
+        Ok(())
+    }
+
+    /// The issuer: the public URL, byte-identical wherever it appears.
+    pub fn issuer(&self) -> &str {
+        &self.server.public_url
+    }
+
+    /// The MCP endpoint, which is also the audience of every access token.
+    pub fn mcp_resource(&self) -> String {
+        format!("{}/mcp", self.server.public_url)
+    }
+
+    pub fn is_https(&self) -> bool {
+        self.server.public_url.starts_with("https://")
+    }
+
+    /// The effective configuration as TOML, secrets redacted.
+    pub fn to_redacted_toml(&self) -> anyhow::Result<String> {
+        toml_string(self)
+    }
+}
+
+fn file_source(path: &Path) -> anyhow::Result<File<config::FileSourceFile, FileFormat>> {
+    if !path.exists() {
+        bail!("config file {} does not exist", path.display());
+    }
+    Ok(File::from(path).format(FileFormat::Toml).required(true))
+}
+
+fn toml_string(settings: &Settings) -> anyhow::Result<String> {
+    // serde_json → toml-ish rendering keeps us off an extra TOML writer dependency.
+    let value = serde_json::to_value(settings)?;
+    let mut out = String::new();
+    if let serde_json::Value::Object(sections) = value {
+        for (section, fields) in sections {
+            out.push_str(&format!("[{section}]\n"));
+            if let serde_json::Value::Object(fields) = fields {
+                for (key, value) in fields {
+                    if !value.is_null() {
+                        out.push_str(&format!("{key} = {value}\n"));
+                    }
+                }
+            }
+            out.push('\n');
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,60 @@
+//! Shared primitives: random tokens, fingerprints, and argon2id off the async runtime.
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+use tracing::Instrument;
+
+/// `bytes` of OS randomness, base64url without padding (32 bytes → 256 bits).
+pub fn random_token(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    // aws-lc's generator only fails if the OS has no entropy source at all.
+    aws_lc_rs::rand::fill(&mut buf).expect("the OS random number generator failed");
+    URL_SAFE_NO_PAD.encode(buf)
+}
+
+/// SHA-256 as lowercase hex: how high-entropy codes and tokens are stored.
+/// (Argon2 is for low-entropy secrets; a 256-bit random token needs no stretching.)
+pub fn sha256_hex(value: &str) -> String {
+    let digest = Sha256::digest(value.as_bytes());
+    let mut out = String::with_capacity(64);
+    for byte in digest {
+        out.push_str(&format!("{byte:02x}"));
+    }
+    out
+}
+
+/// Hashes a password or client secret with argon2id on the blocking pool.
+pub async fn hash_secret(secret: String) -> anyhow::Result<String> {
+    let span = tracing::info_span!("argon2.hash");
+    tokio::task::spawn_blocking(move || {
+        let _entered = span.enter();
+        Argon2::default()
+            .hash_password(secret.as_bytes())
+            .map(|hash| hash.to_string())
+            .map_err(|e| anyhow::anyhow!("argon2 hashing failed: {e}"))
+    })
+    .in_current_span()
+    .await?
+}
+
+/// Verifies a secret against an argon2id PHC string on the blocking pool.
+/// A malformed stored hash verifies as false rather than erroring.
+pub async fn verify_secret(secret: String, phc: String) -> bool {
+    let span = tracing::info_span!("argon2.verify");
+    tokio::task::spawn_blocking(move || {
+        let _entered = span.enter();
+        Argon2::default()
+            .verify_password(secret.as_bytes(), phc.as_str())
+            .is_ok()
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// Whether a PHC string is an argon2id hash (used by tests and seeding checks).
+pub fn is_argon2id(phc: &str) -> bool {
+    phc.starts_with("$argon2id$")
+}

@@ -1,0 +1,11 @@
+//! mcp-oauth: an OAuth 2.1 authorization server and a remote MCP server in one process.
+
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod error;
+pub mod http;
+pub mod oauth;
+pub mod startup;
+pub mod storage;
+pub mod telemetry;

@@ -1,0 +1,228 @@
+//! Client registration rules and the two documented clients of the original README.
+
+use anyhow::{Context, bail};
+
+use super::redirect_uri;
+use super::scope::ScopeSet;
+use crate::crypto;
+use crate::storage::{self, ClientRecord, Store};
+
+pub const GRANT_AUTHORIZATION_CODE: &str = "authorization_code";
+pub const GRANT_REFRESH_TOKEN: &str = "refresh_token";
+pub const GRANT_CLIENT_CREDENTIALS: &str = "client_credentials";
+const KNOWN_GRANTS: [&str; 3] = [
+    GRANT_AUTHORIZATION_CODE,
+    GRANT_REFRESH_TOKEN,
+    GRANT_CLIENT_CREDENTIALS,
+];
+
+/// What a caller asks to register. `secret: None` with `confidential` generates one.
+#[derive(Clone)]
+pub struct NewClient {
+    pub id: String,
+    pub name: String,
+    pub confidential: bool,
+    pub secret: Option<String>,
+    pub redirect_uris: Vec<String>,
+    pub scopes: Vec<String>,
+    pub grant_types: Vec<String>,
+    pub origin: &'static str,
+}
+
+/// A registered client and, once only, the plaintext secret it was given.
+pub struct Registered {
+    pub record: ClientRecord,
+    pub secret: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegisterError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("a client with id {0:?} already exists")]
+    Duplicate(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl NewClient {
+    fn validate(&self) -> Result<(), String> {
+        let id_ok = !self.id.is_empty()
+            && self.id.len() <= 255
+            && self.id.chars().all(|c| c.is_ascii_graphic());
+        if !id_ok {
+            return Err(format!(
+                "client id {:?} must be 1-255 visible ASCII characters",
+                self.id
+            ));
+        }
+        if self.name.trim().is_empty() || self.name.len() > 200 {
+            return Err("client name must be 1-200 characters".into());
+        }
+        for uri in &self.redirect_uris {
+            redirect_uri::validate_for_registration(uri)?;
+        }
+        let scopes = ScopeSet::from_list(self.scopes.iter().cloned());
+        if scopes.is_empty() {
+            return Err("a client needs at least one scope".into());
+        }
+        scopes.ensure_supported()?;
+        for grant in &self.grant_types {
+            if !KNOWN_GRANTS.contains(&grant.as_str()) {
+                return Err(format!("unknown grant type {grant:?}"));
+            }
+        }
+        let uses_code = self
+            .grant_types
+            .iter()
+            .any(|g| g == GRANT_AUTHORIZATION_CODE);
+        if uses_code && self.redirect_uris.is_empty() {
+            return Err("authorization_code clients need at least one redirect URI".into());
+        }
+        let uses_cc = self
+            .grant_types
+            .iter()
+            .any(|g| g == GRANT_CLIENT_CREDENTIALS);
+        if uses_cc && !self.confidential {
+            return Err("client_credentials is for confidential clients only".into());
+        }
+        Ok(())
+    }
+}
+
+/// Validates and stores a client, hashing its secret with argon2id.
+pub async fn register(store: &Store, new: NewClient) -> Result<Registered, RegisterError> {
+    new.validate().map_err(RegisterError::Invalid)?;
+    let secret = new.confidential.then(|| {
+        new.secret
+            .clone()
+            .unwrap_or_else(|| crypto::random_token(32))
+    });
+    let secret_hash = match &secret {
+        Some(secret) => Some(crypto::hash_secret(secret.clone()).await?),
+        None => None,
+    };
+    let now = storage::unix_now();
+    let record = ClientRecord {
+        id: new.id.clone(),
+        secret_hash,
+        name: new.name.trim().to_string(),
+        redirect_uris: new.redirect_uris.join(" "),
+        scopes: ScopeSet::from_list(new.scopes).to_string(),
+        grant_types: new.grant_types.join(" "),
+        token_endpoint_auth_method: if new.confidential {
+            "client_secret_basic"
+        } else {
+            "none"
+        }
+        .into(),
+        origin: new.origin.into(),
+        created_at: now,
+        updated_at: now,
+        disabled_at: None,
+    };
+    match store.insert_client(&record).await {
+        Ok(()) => Ok(Registered { record, secret }),
+        Err(e) if storage::is_unique_violation(&e) => Err(RegisterError::Duplicate(new.id)),
+        Err(e) => Err(RegisterError::Internal(e.into())),
+    }
+}
+
+/// Replaces a confidential client's secret; returns the new one (shown once).
+pub async fn rotate_secret(store: &Store, id: &str) -> anyhow::Result<String> {
+    let client = store
+        .get_client(id)
+        .await?
+        .with_context(|| format!("no client with id {id:?}"))?;
+    if !client.is_confidential() {
+        bail!("client {id:?} is public and has no secret to rotate");
+    }
+    let secret = crypto::random_token(32);
+    let hash = crypto::hash_secret(secret.clone()).await?;
+    store
+        .set_client_secret_hash(id, &hash, storage::unix_now())
+        .await?;
+    Ok(secret)
+}
+
+/// The clients of the original README, with their documented secrets.
+pub fn documented_clients() -> Vec<NewClient> {
+    let all_grants = vec![
+        GRANT_AUTHORIZATION_CODE.to_string(),
+        GRANT_REFRESH_TOKEN.to_string(),
+        GRANT_CLIENT_CREDENTIALS.to_string(),
+    ];
+    vec![
+        NewClient {
+            id: "claude_ai_client".into(),
+            name: "Claude.ai".into(),
+            confidential: true,
+            secret: Some("claude_secret_key_2024".into()),
+            redirect_uris: [
+                "https://claude.ai/oauth/callback",
+                "http://localhost:8080/callback",
+                redirect_uri::OOB,
+                "https://claude.ai/api/mcp/auth_callback",
+                "https://claude.com/api/mcp/auth_callback",
+            ]
+            .map(String::from)
+            .to_vec(),
+            scopes: [
+                "mcp:tools",
+                "mcp:resources",
+                "mcp:prompts",
+                "system:read",
+                "system:monitor",
+            ]
+            .map(String::from)
+            .to_vec(),
+            grant_types: all_grants.clone(),
+            origin: "seed",
+        },
+        NewClient {
+            id: "mcp_test_client".into(),
+            name: "MCP Test Client".into(),
+            confidential: true,
+            secret: Some("test_secret_key_2024".into()),
+            redirect_uris: ["http://localhost:5000/oauth/callback", redirect_uri::OOB]
+                .map(String::from)
+                .to_vec(),
+            scopes: ["mcp:tools", "mcp:resources", "system:read"]
+                .map(String::from)
+                .to_vec(),
+            grant_types: all_grants,
+            origin: "seed",
+        },
+    ]
+}
+
+/// Seeds the documented clients if absent; never overwrites an existing row, so
+/// a rotated secret survives restarts. Warns when a documented secret is still
+/// live on an https deployment.
+pub async fn seed_documented(store: &Store, public_https: bool) -> anyhow::Result<()> {
+    for client in documented_clients() {
+        let existing = store.get_client(&client.id).await?;
+        match existing {
+            None => match register(store, client.clone()).await {
+                Ok(_) => tracing::info!(client_id = %client.id, "seeded documented client"),
+                // Another instance seeded it between our read and insert.
+                Err(RegisterError::Duplicate(_)) => {}
+                Err(e) => return Err(anyhow::anyhow!("seeding {}: {e}", client.id)),
+            },
+            Some(record) if public_https => {
+                if let (Some(hash), Some(secret)) = (record.secret_hash, client.secret)
+                    && crypto::verify_secret(secret, hash).await
+                {
+                    tracing::warn!(
+                        client_id = %client.id,
+                        "SECURITY: the documented secret of this client is still valid on a public https \
+                         deployment; rotate it with `mcp-oauth clients rotate-secret {}`",
+                        client.id
+                    );
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}

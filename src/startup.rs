@@ -1,0 +1,118 @@
+//! `Application::build`: what `main` and every integration test start.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::config::Settings;
+use crate::http::{self, AppState};
+use crate::oauth::{clients, users};
+use crate::storage::Store;
+
+pub struct Application {
+    port: u16,
+    listener: TcpListener,
+    router: axum::Router,
+    state: AppState,
+    /// The admin password generated on first start, to be shown once.
+    pub generated_admin_password: Option<String>,
+}
+
+/// Opens the store and brings it up to date: migrations (unless turned off) and
+/// the documented clients (unless turned off). Shared by `serve` and the CLI.
+pub async fn prepare_store(settings: &Settings) -> anyhow::Result<Store> {
+    let store = Store::connect(&settings.database).await?;
+    if settings.database.migrate_on_start {
+        store.migrate().await?;
+    }
+    if settings.clients.seed_documented {
+        clients::seed_documented(&store, settings.is_https()).await?;
+    }
+    Ok(store)
+}
+
+impl Application {
+    /// Connects, migrates, seeds and binds. Port 0 picks a free port (tests).
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let store = prepare_store(&settings).await?;
+        let generated_admin_password =
+            users::bootstrap_admin(&store, settings.bootstrap.admin_password.as_deref()).await?;
+        let listener = TcpListener::bind(settings.server.bind)
+            .await
+            .with_context(|| format!("cannot listen on {}", settings.server.bind))?;
+        let port = listener.local_addr()?.port();
+        let state = AppState {
+            settings: Arc::new(settings),
+            store,
+        };
+        Ok(Self {
+            port,
+            listener,
+            router: http::router(state.clone()),
+            state,
+            generated_admin_password,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then drains in-flight requests for at
+    /// most the configured timeout so a stuck connection cannot hang shutdown.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let drain = Duration::from_secs(self.state.settings.server.shutdown_timeout_secs);
+        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        let signal = async move {
+            shutdown.await;
+            let _ = stopping_tx.send(());
+        };
+        let app = self
+            .router
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let server = axum::serve(self.listener, app).with_graceful_shutdown(signal);
+        let server = tokio::spawn(async move { server.await });
+        tokio::pin!(server);
+        tokio::select! {
+            result = &mut server => result??,
+            _ = async { let _ = stopping_rx.await; tokio::time::sleep(drain).await } => {
+                tracing::warn!("in-flight requests did not drain within {drain:?}; stopping anyway");
+            }
+        }
+        self.state.store.close().await;
+        Ok(())
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutdown signal received; draining");
+}

@@ -1,0 +1,172 @@
+//! Registered OAuth clients.
+
+use sqlx::FromRow;
+
+use super::{Store, split_list};
+
+/// A client as stored; `secret_hash` is an argon2id PHC string, never the secret.
+#[derive(Clone, FromRow)]
+pub struct ClientRecord {
+    pub id: String,
+    pub secret_hash: Option<String>,
+    pub name: String,
+    pub redirect_uris: String,
+    pub scopes: String,
+    pub grant_types: String,
+    pub token_endpoint_auth_method: String,
+    /// `seed`, `cli` or `dynamic`: who registered it.
+    pub origin: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub disabled_at: Option<i64>,
+}
+
+impl std::fmt::Debug for ClientRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientRecord")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("origin", &self.origin)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientRecord {
+    pub fn redirect_uri_list(&self) -> Vec<String> {
+        split_list(&self.redirect_uris)
+    }
+    pub fn scope_list(&self) -> Vec<String> {
+        split_list(&self.scopes)
+    }
+    pub fn grant_type_list(&self) -> Vec<String> {
+        split_list(&self.grant_types)
+    }
+    pub fn is_confidential(&self) -> bool {
+        self.secret_hash.is_some()
+    }
+}
+
+/// The column list, as a macro so queries stay `&'static str` (no dynamic SQL).
+macro_rules! client_columns {
+    () => {
+        "id, secret_hash, name, redirect_uris, scopes, grant_types, \
+     token_endpoint_auth_method, origin, created_at, updated_at, disabled_at"
+    };
+}
+
+impl Store {
+    /// Inserts a client; a duplicate id is reported as a unique violation.
+    pub async fn insert_client(&self, client: &ClientRecord) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO clients (id, secret_hash, name, redirect_uris, scopes, grant_types, \
+             token_endpoint_auth_method, origin, created_at, updated_at, disabled_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(&client.id)
+        .bind(&client.secret_hash)
+        .bind(&client.name)
+        .bind(&client.redirect_uris)
+        .bind(&client.scopes)
+        .bind(&client.grant_types)
+        .bind(&client.token_endpoint_auth_method)
+        .bind(&client.origin)
+        .bind(client.created_at)
+        .bind(client.updated_at)
+        .bind(client.disabled_at)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Inserts a client unless one with that id exists; returns whether it inserted.
+    /// Seeding relies on this never touching an existing row (a rotated secret stays).
+    pub async fn insert_client_if_absent(
+        &self,
+        client: &ClientRecord,
+    ) -> Result<bool, sqlx::Error> {
+        let result = sqlx::query(
+            "INSERT INTO clients (id, secret_hash, name, redirect_uris, scopes, grant_types, \
+             token_endpoint_auth_method, origin, created_at, updated_at, disabled_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&client.id)
+        .bind(&client.secret_hash)
+        .bind(&client.name)
+        .bind(&client.redirect_uris)
+        .bind(&client.scopes)
+        .bind(&client.grant_types)
+        .bind(&client.token_endpoint_auth_method)
+        .bind(&client.origin)
+        .bind(client.created_at)
+        .bind(client.updated_at)
+        .bind(client.disabled_at)
+        .execute(self.pool())
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    pub async fn get_client(&self, id: &str) -> Result<Option<ClientRecord>, sqlx::Error> {
+        sqlx::query_as(concat!(
+            "SELECT ",
+            client_columns!(),
+            " FROM clients WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await
+    }
+
+    pub async fn list_clients(&self) -> Result<Vec<ClientRecord>, sqlx::Error> {
+        sqlx::query_as(concat!(
+            "SELECT ",
+            client_columns!(),
+            " FROM clients ORDER BY created_at, id"
+        ))
+        .fetch_all(self.pool())
+        .await
+    }
+
+    /// Deletes a client; its grants, codes and consents go with it (ON DELETE CASCADE),
+    /// and its unexpired access tokens are marked revoked in the same transaction.
+    pub async fn delete_client(&self, id: &str, now: i64) -> Result<bool, sqlx::Error> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query(
+            "UPDATE access_tokens SET revoked_at = $1 \
+             WHERE client_id = $2 AND revoked_at IS NULL AND expires_at > $1",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM refresh_tokens WHERE client_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let deleted = sqlx::query("DELETE FROM clients WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(deleted == 1)
+    }
+
+    pub async fn set_client_secret_hash(
+        &self,
+        id: &str,
+        secret_hash: &str,
+        now: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let updated = sqlx::query(
+            "UPDATE clients SET secret_hash = $1, updated_at = $2 \
+             WHERE id = $3 AND secret_hash IS NOT NULL",
+        )
+        .bind(secret_hash)
+        .bind(now)
+        .bind(id)
+        .execute(self.pool())
+        .await?
+        .rows_affected();
+        Ok(updated == 1)
+    }
+}

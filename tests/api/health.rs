@@ -1,0 +1,61 @@
+//! Liveness, readiness and request ids.
+
+use crate::helpers::spawn_app;
+use crate::on_both_engines;
+
+on_both_engines! {
+    async fn healthz_answers_ok(engine: Engine) {
+        let app = spawn_app(engine).await.unwrap();
+        let response = app.http.get(app.url("/healthz")).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["status"], "ok");
+    }
+}
+
+on_both_engines! {
+    async fn readyz_reports_a_reachable_database(engine: Engine) {
+        let app = spawn_app(engine).await.unwrap();
+        let response = app.http.get(app.url("/readyz")).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["database"], "ok");
+    }
+}
+
+on_both_engines! {
+    async fn readyz_reports_an_unreachable_database_as_503(engine: Engine) {
+        let app = spawn_app(engine).await.unwrap();
+        app.store.close().await;
+        let response = app.http.get(app.url("/readyz")).send().await.unwrap();
+        assert_eq!(response.status(), 503);
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["database"], "unreachable");
+    }
+}
+
+on_both_engines! {
+    async fn a_request_id_is_generated_or_echoed(engine: Engine) {
+        let app = spawn_app(engine).await.unwrap();
+        let generated = app.http.get(app.url("/healthz")).send().await.unwrap();
+        let id = generated.headers()["x-request-id"].to_str().unwrap().to_string();
+        assert!(id.len() >= 32, "generated id {id:?}");
+
+        let echoed = app
+            .http
+            .get(app.url("/healthz"))
+            .header("x-request-id", "trace-me-123")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(echoed.headers()["x-request-id"], "trace-me-123");
+    }
+}
+
+on_both_engines! {
+    async fn an_unknown_path_is_a_404_not_a_500(engine: Engine) {
+        let app = spawn_app(engine).await.unwrap();
+        let response = app.http.get(app.url("/no/such/thing")).send().await.unwrap();
+        assert_eq!(response.status(), 404);
+    }
+}

@@ -1,0 +1,214 @@
+//! Test harness: start the real application on a random port against a fresh
+//! database, on SQLite and (when TEST_DATABASE_URL is set) on Postgres.
+
+use std::io::Write;
+use std::sync::Once;
+
+use mcp_oauth::config::{Overrides, Settings};
+use mcp_oauth::startup::Application;
+use mcp_oauth::storage::Store;
+use sqlx::Connection;
+
+pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// A database that exists for one test and is removed when dropped.
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    postgres: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub async fn create(engine: Engine) -> Option<Self> {
+        match engine {
+            Engine::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}/test.db", dir.path().display());
+                Some(Self {
+                    url,
+                    _dir: Some(dir),
+                    postgres: None,
+                })
+            }
+            Engine::Postgres => {
+                let admin_url = postgres_url()?;
+                sqlx::any::install_default_drivers();
+                let name = format!("mcp_oauth_test_{}", random_suffix());
+                let mut conn = sqlx::AnyConnection::connect(&admin_url)
+                    .await
+                    .expect("connect to TEST_DATABASE_URL");
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create test database");
+                let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
+                url.set_path(&name);
+                Some(Self {
+                    url: url.to_string(),
+                    _dir: None,
+                    postgres: Some((admin_url, name)),
+                })
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((admin_url, name)) = self.postgres.take() else {
+            return;
+        };
+        // Drop runs outside async: a short-lived runtime on its own thread does the cleanup.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            if let Ok(runtime) = runtime {
+                runtime.block_on(async {
+                    if let Ok(mut conn) = sqlx::AnyConnection::connect(&admin_url).await {
+                        let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+                        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                            .execute(&mut conn)
+                            .await;
+                    }
+                });
+            }
+        })
+        .join();
+    }
+}
+
+fn postgres_url() -> Option<String> {
+    std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+pub fn random_suffix() -> String {
+    mcp_oauth::crypto::random_token(9)
+        .to_lowercase()
+        .replace(['-', '_'], "x")
+}
+
+/// Test settings: loopback on port 0, a known admin password, nothing from the real env.
+pub fn test_settings(database_url: &str) -> Settings {
+    let env = vec![
+        (
+            "MCP_OAUTH__SERVER__BIND".to_string(),
+            "127.0.0.1:0".to_string(),
+        ),
+        (
+            "MCP_OAUTH__DATABASE__URL".to_string(),
+            database_url.to_string(),
+        ),
+        (
+            "MCP_OAUTH__DATABASE__MAX_CONNECTIONS".to_string(),
+            "5".to_string(),
+        ),
+        (
+            "MCP_OAUTH__BOOTSTRAP__ADMIN_PASSWORD".to_string(),
+            ADMIN_PASSWORD.to_string(),
+        ),
+    ];
+    Settings::load_from(&Overrides::default(), env).expect("test settings load")
+}
+
+/// A running application and what a test needs to talk to it.
+pub struct TestApp {
+    pub address: String,
+    pub store: Store,
+    pub settings: Settings,
+    pub http: reqwest::Client,
+    _db: std::sync::Arc<TestDb>,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+}
+
+/// Starts the app on a fresh database; `None` when the engine is unavailable.
+pub async fn spawn_app(engine: Engine) -> Option<TestApp> {
+    spawn_app_with(engine, |_| {}).await
+}
+
+pub async fn spawn_app_with(engine: Engine, adjust: impl FnOnce(&mut Settings)) -> Option<TestApp> {
+    let db = std::sync::Arc::new(TestDb::create(engine).await?);
+    let mut settings = test_settings(&db.url);
+    adjust(&mut settings);
+    Some(spawn_on(settings, db).await)
+}
+
+async fn spawn_on(settings: Settings, db: std::sync::Arc<TestDb>) -> TestApp {
+    init_test_logging();
+    let application = Application::build(settings.clone())
+        .await
+        .expect("app builds");
+    let port = application.port();
+    let store = application.state().store.clone();
+    tokio::spawn(application.run_until_stopped(std::future::pending()));
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        store,
+        settings,
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .build()
+            .expect("http client"),
+        _db: db,
+    }
+}
+
+fn init_test_logging() {
+    if std::env::var("TEST_LOG").is_ok() {
+        mcp_oauth::telemetry::init(mcp_oauth::config::LogFormat::Pretty, "info");
+    }
+}
+
+/// Runs a test body on one engine, or reports (uncaptured) that Postgres is skipped.
+pub async fn run_on<F, Fut>(engine: Engine, body: F)
+where
+    F: FnOnce(Engine) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    if engine == Engine::Postgres && postgres_url().is_none() {
+        static NOTICE: Once = Once::new();
+        NOTICE.call_once(|| {
+            // Written to the raw handle so libtest's capture does not hide it.
+            let _ = std::io::stderr().write_all(
+                b"\n*** TEST_DATABASE_URL is not set: the Postgres cases are SKIPPED (SQLite ran). ***\n",
+            );
+        });
+        return;
+    }
+    body(engine).await;
+}
+
+/// Declares one async test body and runs it as `<name>::sqlite` and `<name>::postgres`.
+#[macro_export]
+macro_rules! on_both_engines {
+    ($(#[$meta:meta])* async fn $name:ident($engine:ident: Engine) $body:block) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn body($engine: $crate::helpers::Engine) $body
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                $crate::helpers::run_on($crate::helpers::Engine::Sqlite, body).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                $crate::helpers::run_on($crate::helpers::Engine::Postgres, body).await
+            }
+        }
+    };
+}
