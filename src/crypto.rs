@@ -58,3 +58,16 @@ pub async fn verify_secret(secret: String, phc: String) -> bool {
 pub fn is_argon2id(phc: &str) -> bool {
     phc.starts_with("$argon2id$")
 }
+
+/// SHA-256 as raw bytes (to turn a stored secret into a fixed-size key).
+pub fn sha256_bytes(value: &str) -> [u8; 32] {
+    Sha256::digest(value.as_bytes()).into()
+}
+
+/// HMAC-SHA256 of `message` under `key`, base64url: deterministic derived tokens.
+pub fn hmac_token(key: &[u8; 32], message: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("any key length");
+    mac.update(message.as_bytes());
+    URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+}

@@ -1,11 +1,14 @@
 //! mcp-oauth: an OAuth 2.1 authorization server and a remote MCP server in one process.
 
+pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod error;
 pub mod http;
+pub mod mcp;
 pub mod oauth;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;
+pub mod tokens;

@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 
 use crate::config::Settings;
 use crate::http::{self, AppState};
-use crate::oauth::{clients, users};
+use crate::oauth::{AuthServer, clients, users};
 use crate::storage::Store;
 
 pub struct Application {
@@ -44,9 +44,13 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", settings.server.bind))?;
         let port = listener.local_addr()?.port();
+        let settings = Arc::new(settings);
+        let auth = AuthServer::start(settings.clone(), store.clone()).await?;
+        tokio::spawn(auth.clone().sync_forever(Duration::from_secs(2)));
         let state = AppState {
-            settings: Arc::new(settings),
+            settings,
             store,
+            auth,
         };
         Ok(Self {
             port,

@@ -1,5 +1,6 @@
 //! The HTTP surface: one router per feature, and the layer stack in one place.
 
+mod oauth;
 mod ops;
 
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 use crate::config::Settings;
+use crate::oauth::AuthServer;
 use crate::storage::Store;
 
 /// Everything a handler may need; cheap to clone.
@@ -20,6 +22,7 @@ use crate::storage::Store;
 pub struct AppState {
     pub settings: Arc<Settings>,
     pub store: Store,
+    pub auth: AuthServer,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -27,7 +30,10 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Every route, then the layers. Layers listed first run first on the request:
 /// the request id is set before the span opens and copied to the response last.
 pub fn router(state: AppState) -> Router {
-    let routes = Router::new().merge(ops::router());
+    let routes = Router::new()
+        .merge(ops::router())
+        .merge(oauth::router())
+        .layer(axum::extract::DefaultBodyLimit::max(64 * 1024));
     routes
         .layer(axum::middleware::from_fn(crate::error::log_errors))
         .layer(

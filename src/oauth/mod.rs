@@ -1,6 +1,92 @@
-//! OAuth protocol logic, free of HTTP types: clients, scopes, users, grants.
+//! OAuth protocol logic, free of HTTP types: clients, scopes, grants, tokens, users.
 
+pub mod client_auth;
 pub mod clients;
+pub mod codes;
+pub mod error;
+pub mod introspection;
+pub mod pkce;
 pub mod redirect_uri;
+pub mod resource;
+pub mod revocation;
 pub mod scope;
+pub mod token;
 pub mod users;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::Settings;
+use crate::crypto;
+use crate::storage::{self, Store};
+use crate::tokens::{KeyRing, RevocationList};
+
+/// The authorization server's shared state: settings, store, keys, revocations, caches.
+#[derive(Clone)]
+pub struct AuthServer {
+    pub settings: Arc<Settings>,
+    pub store: Store,
+    pub keys: Arc<KeyRing>,
+    pub revocations: Arc<RevocationList>,
+    pub secret_cache: Arc<client_auth::SecretCache>,
+    /// Derives a refresh token's successor, so a grace-window retry gets the same one.
+    refresh_key: Arc<[u8; 32]>,
+}
+
+impl AuthServer {
+    /// Loads keys (creating the first on first start), the revocation set and secrets.
+    pub async fn start(settings: Arc<Settings>, store: Store) -> anyhow::Result<Self> {
+        crate::tokens::keys::ensure_active_key(&store).await?;
+        let keys = Arc::new(KeyRing::load(&store).await?);
+        let revocations = Arc::new(RevocationList::load(&store).await?);
+        let encoded = store
+            .server_secret(
+                "refresh_successor_key",
+                || crypto::random_token(32),
+                storage::unix_now(),
+            )
+            .await?;
+        let refresh_key: [u8; 32] = crypto::sha256_bytes(&encoded);
+        let ttl = Duration::from_secs(settings.tokens.secret_cache_ttl_secs);
+        Ok(Self {
+            settings,
+            store,
+            keys,
+            revocations,
+            secret_cache: Arc::new(client_auth::SecretCache::new(ttl)),
+            refresh_key: Arc::new(refresh_key),
+        })
+    }
+
+    pub fn issuer(&self) -> &str {
+        self.settings.issuer()
+    }
+
+    /// Revokes a grant family and pushes its access tokens into the in-memory set.
+    pub async fn revoke_grant(&self, grant_id: &str) -> Result<usize, sqlx::Error> {
+        let revoked = self
+            .store
+            .revoke_grant(grant_id, storage::unix_now())
+            .await?;
+        let count = revoked.len();
+        for (jti, exp) in revoked {
+            self.revocations.insert(jti, exp);
+        }
+        Ok(count)
+    }
+
+    /// Re-reads keys and revocations other instances or the CLI changed; runs forever.
+    pub async fn sync_forever(self, every: Duration) {
+        let mut ticker = tokio::time::interval(every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            if let Err(error) = self.revocations.poll(&self.store).await {
+                tracing::warn!(error = %error, "revocation poll failed");
+            }
+            if let Err(error) = self.keys.reload(&self.store).await {
+                tracing::warn!(error = %error, "signing key reload failed");
+            }
+        }
+    }
+}

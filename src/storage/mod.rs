@@ -2,6 +2,7 @@
 
 mod audit;
 mod clients;
+mod grants;
 mod keys;
 mod users;
 
@@ -13,6 +14,9 @@ use sqlx::{AnyPool, Executor};
 
 pub use audit::{AuditEvent, NewAuditEvent};
 pub use clients::ClientRecord;
+pub use grants::{
+    AccessTokenRecord, CodeRecord, GrantRecord, Issuance, RefreshTokenRecord, Rotation,
+};
 pub use keys::SigningKeyRecord;
 pub use users::UserRecord;
 

@@ -113,3 +113,16 @@ impl Store {
         Ok(updated == 1)
     }
 }
+
+impl Store {
+    pub async fn get_user_by_id(&self, id: &str) -> Result<Option<UserRecord>, sqlx::Error> {
+        sqlx::query_as(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await
+    }
+}

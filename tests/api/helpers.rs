@@ -5,6 +5,8 @@ use std::io::Write;
 use std::sync::Once;
 
 use mcp_oauth::config::{Overrides, Settings};
+use mcp_oauth::oauth::AuthServer;
+use mcp_oauth::oauth::codes::CodeRequest;
 use mcp_oauth::startup::Application;
 use mcp_oauth::storage::Store;
 use sqlx::Connection;
@@ -123,6 +125,7 @@ pub fn test_settings(database_url: &str) -> Settings {
 pub struct TestApp {
     pub address: String,
     pub store: Store,
+    pub auth: AuthServer,
     pub settings: Settings,
     pub http: reqwest::Client,
     _db: std::sync::Arc<TestDb>,
@@ -132,7 +135,61 @@ impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
+
+    /// POSTs a form and returns the status and JSON body (Null when the body is empty).
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> (u16, serde_json::Value) {
+        let response = self
+            .http
+            .post(self.url(path))
+            .form(form)
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+        )
+    }
+
+    /// A code as the authorization endpoint would issue it, for the admin user.
+    pub async fn issue_code(
+        &self,
+        client_id: &str,
+        redirect_uri: &str,
+        scope: &str,
+        pkce: Option<(&str, &str)>,
+    ) -> String {
+        let admin = self
+            .store
+            .get_user_by_username("admin")
+            .await
+            .unwrap()
+            .unwrap();
+        self.auth
+            .issue_code(CodeRequest {
+                client_id: client_id.into(),
+                user_id: admin.id,
+                redirect_uri: redirect_uri.into(),
+                scope: scope.into(),
+                resource: self.settings.mcp_resource(),
+                code_challenge: pkce.map(|(c, _)| c.to_string()),
+                code_challenge_method: pkce.map(|(_, m)| m.to_string()),
+            })
+            .await
+            .expect("code issued")
+    }
+
+    /// Starts another instance on the same database (multi-instance tests).
+    pub async fn another_instance(&self) -> TestApp {
+        spawn_on(self.settings.clone(), self._db.clone()).await
+    }
 }
+
+pub const CLAUDE: (&str, &str) = ("claude_ai_client", "claude_secret_key_2024");
+pub const TEST_CLIENT: (&str, &str) = ("mcp_test_client", "test_secret_key_2024");
+pub const CLAUDE_CALLBACK: &str = "https://claude.ai/oauth/callback";
 
 /// Starts the app on a fresh database; `None` when the engine is unavailable.
 pub async fn spawn_app(engine: Engine) -> Option<TestApp> {
@@ -153,10 +210,12 @@ async fn spawn_on(settings: Settings, db: std::sync::Arc<TestDb>) -> TestApp {
         .expect("app builds");
     let port = application.port();
     let store = application.state().store.clone();
+    let auth = application.state().auth.clone();
     tokio::spawn(application.run_until_stopped(std::future::pending()));
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         store,
+        auth,
         settings,
         http: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())

@@ -1,0 +1,43 @@
+//! Authorization server metadata (RFC 8414) and the JWKS.
+
+use axum::Json;
+use axum::extract::State;
+use serde_json::{Value, json};
+
+use crate::http::AppState;
+use crate::oauth::scope;
+
+/// RFC 8414 §3: the issuer is byte-identical to the `iss` of every token.
+pub async fn authorization_server(State(state): State<AppState>) -> Json<Value> {
+    let settings = &state.settings;
+    let base = settings.issuer();
+    let mut pkce = vec!["S256"];
+    if settings.tokens.allow_plain_pkce {
+        pkce.push("plain");
+    }
+    let auth_methods = ["client_secret_basic", "client_secret_post", "none"];
+    Json(json!({
+        "issuer": base,
+        "authorization_endpoint": format!("{base}/oauth/authorize"),
+        "token_endpoint": format!("{base}/oauth/token"),
+        "registration_endpoint": format!("{base}/oauth/register"),
+        "revocation_endpoint": format!("{base}/oauth/revoke"),
+        "introspection_endpoint": format!("{base}/oauth/introspect"),
+        "jwks_uri": format!("{base}/.well-known/jwks.json"),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "code_challenge_methods_supported": pkce,
+        "token_endpoint_auth_methods_supported": auth_methods,
+        "revocation_endpoint_auth_methods_supported": auth_methods,
+        "introspection_endpoint_auth_methods_supported": auth_methods,
+        "scopes_supported": scope::supported(),
+        "authorization_response_iss_parameter_supported": true,
+        "service_documentation": format!("{base}/"),
+    }))
+}
+
+/// RFC 7517: every published key (active, pre-published, and retired-but-in-use).
+pub async fn jwks(State(state): State<AppState>) -> Json<Value> {
+    Json(state.auth.keys.jwks())
+}

@@ -1,0 +1,132 @@
+//! rmcp's `ServerHandler` for [`McpServer`]: reads the verified caller from the HTTP request and
+//! hands every MCP method to the same scope-checked functions the REST endpoints use.
+
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, GetPromptRequestParams,
+    GetPromptResponse, Implementation, ListPromptsResult, ListResourcesResult, ListToolsResult,
+    PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities,
+    ServerConfig, Tool,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler};
+use serde_json::Value;
+
+use super::caller::Caller;
+use super::server::{CallError, McpServer};
+
+/// The verified caller, as the bearer middleware left it in the HTTP request's extensions. rmcp
+/// puts the request's `http::request::Parts` into the context extensions for every request.
+fn caller_of(context: &RequestContext<RoleServer>) -> Caller {
+    context
+        .extensions
+        .get::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<Caller>())
+        .cloned()
+        .unwrap_or_else(Caller::anonymous)
+}
+
+/// The one place the JSON-RPC path turns a refusal into a protocol error, logging server faults.
+fn protocol_error(error: CallError) -> ErrorData {
+    if let CallError::Internal(detail) = &error {
+        tracing::error!(error = %detail, "MCP request failed");
+    }
+    error.into()
+}
+
+impl ServerHandler for McpServer {
+    fn get_info(&self) -> ServerConfig {
+        let capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_resources()
+            .enable_prompts()
+            .build();
+        let implementation = Implementation::new(&self.identity.name, &self.identity.version);
+        let config = ServerConfig::new(capabilities).with_server_info(implementation);
+        match &self.identity.instructions {
+            Some(text) => config.with_instructions(text.clone()),
+            None => config,
+        }
+    }
+
+    // Results are per caller; rmcp marks them `cacheScope: private` for 2026-07-28 peers.
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        let tools = self
+            .list_tools_for(&caller_of(&context))
+            .map_err(protocol_error)?;
+        Ok(ListToolsResult::with_all_items(tools))
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let arguments = request.arguments.map_or(Value::Null, Value::Object);
+        let caller = caller_of(&context);
+        match self.call_tool_for(&caller, &request.name, arguments).await {
+            Ok(result) => Ok(result.into()),
+            // The spec wants bad input reported in the result so the model can correct itself.
+            Err(CallError::InvalidArguments(message)) => {
+                let text = format!("Invalid arguments: {message}");
+                Ok(CallToolResult::error(vec![ContentBlock::text(text)]).into())
+            }
+            Err(other) => Err(protocol_error(other)),
+        }
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.tool(name)
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        let resources = self
+            .list_resources_for(&caller_of(&context))
+            .map_err(protocol_error)?;
+        Ok(ListResourcesResult::with_all_items(resources))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let caller = caller_of(&context);
+        let result = self
+            .read_resource_for(&caller, &request.uri)
+            .await
+            .map_err(protocol_error)?;
+        Ok(result.into())
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, ErrorData> {
+        let prompts = self
+            .list_prompts_for(&caller_of(&context))
+            .map_err(protocol_error)?;
+        Ok(ListPromptsResult::with_all_items(prompts))
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, ErrorData> {
+        let caller = caller_of(&context);
+        let result = self
+            .get_prompt_for(&caller, &request.name, request.arguments)
+            .await
+            .map_err(protocol_error)?;
+        Ok(result.into())
+    }
+}

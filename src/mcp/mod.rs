@@ -1,0 +1,22 @@
+//! The MCP layer: tools, resources and prompts behind OAuth scopes, served over Streamable HTTP
+//! and to the REST endpoints. No axum types here; the HTTP layer mounts what this module builds.
+
+pub mod calculator;
+pub mod caller;
+pub mod catalog;
+mod handler;
+mod prompts;
+pub mod readings;
+mod resources;
+pub mod server;
+pub mod system;
+#[cfg(test)]
+mod test_support;
+mod tools;
+mod transport;
+
+pub use caller::Caller;
+pub use catalog::{ScopeInfo, all_scopes, required_scopes, unlocked_by};
+pub use server::{CallError, McpServer, ServerIdentity};
+pub use system::SystemMonitor;
+pub use transport::{McpHttpService, McpHttpSettings, streamable_http_service};

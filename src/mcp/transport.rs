@@ -1,0 +1,172 @@
+//! Builds the rmcp Streamable HTTP service the HTTP layer nests at `/mcp`, with the settings
+//! chosen for remote clients (Claude.ai and friends) and the reasons for them.
+//!
+//! - Host check: rmcp's default allows only loopback `Host` values (DNS-rebinding protection for
+//!   local servers). A public server must list its hostnames; an empty list disables the check,
+//!   which is safe here only because every request also needs a bearer token.
+//! - Stateless (`stateful: false`, recommended): no `Mcp-Session-Id`, no session to expire or lose
+//!   on restart, and plain `application/json` replies to POSTs. GET and DELETE answer 405, as the
+//!   spec allows. Stateful keeps rmcp's in-memory sessions with a long idle timeout, so a client
+//!   that holds a session for a whole conversation is not sent back to `initialize`; every reply
+//!   is then an SSE stream.
+//! - No SSE priming events: rmcp 3.11 starts streams with an empty-data event (SEP-1699) by
+//!   default, which clients before 2025-11-25 and strict gateways fail to parse. We keep no event
+//!   store, so resumption would not work anyway.
+//! - A missing `MCP-Protocol-Version` header is tolerated (rmcp assumes 2025-03-26); an unknown
+//!   one is a 400.
+//! - Lenient `Accept`: rmcp demands that a POST lists both `application/json` and
+//!   `text/event-stream`. [`McpHttpService`] fills that in for clients that send no `Accept`, a
+//!   wildcard, or (when replies are JSON anyway) `application/json` alone.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use http::header::{ACCEPT, HeaderMap, HeaderValue};
+use http::{Method, Request};
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+
+use super::server::McpServer;
+
+/// How long a stateful session may sit idle before rmcp drops it (the client then gets 404 and
+/// must initialize again). Sessions are small; Claude.ai holds one per conversation.
+pub const SESSION_IDLE_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+
+#[derive(Debug, Clone)]
+pub struct McpHttpSettings {
+    /// Accepted `Host` values, `name` (any port) or `name:port`; empty accepts any host.
+    pub allowed_hosts: Vec<String>,
+    /// Keep `Mcp-Session-Id` sessions (legacy mode) instead of serving each request on its own.
+    pub stateful: bool,
+}
+
+type Inner = StreamableHttpService<McpServer, LocalSessionManager>;
+
+/// The tower service to `nest_service("/mcp", …)`: rmcp's Streamable HTTP service behind a
+/// lenient `Accept` check. Cloning it shares the sessions and the shutdown switch.
+#[derive(Clone)]
+pub struct McpHttpService {
+    inner: Inner,
+    json_replies: bool,
+}
+
+pub fn streamable_http_service(server: McpServer, settings: McpHttpSettings) -> McpHttpService {
+    let config = StreamableHttpServerConfig::default()
+        .with_allowed_hosts(settings.allowed_hosts)
+        .with_legacy_session_mode(settings.stateful)
+        .with_json_response(true)
+        .with_sse_retry(None);
+    let mut sessions = LocalSessionManager::default();
+    sessions.session_config.keep_alive = Some(SESSION_IDLE_TIMEOUT);
+    sessions.session_config.sse_retry = None;
+    // rmcp asks for a fresh handler per session (or per request when stateless); clones are cheap.
+    let inner = StreamableHttpService::new(move || Ok(server.clone()), Arc::new(sessions), config);
+    McpHttpService {
+        inner,
+        json_replies: !settings.stateful,
+    }
+}
+
+impl McpHttpService {
+    /// Ends open SSE streams and sessions and refuses new requests; call it when shutdown
+    /// starts, or long-lived streams keep graceful shutdown waiting.
+    pub fn shutdown(&self) {
+        self.inner.config.cancellation_token.cancel();
+    }
+}
+
+impl<B> tower::Service<Request<B>> for McpHttpService
+where
+    Inner: tower::Service<Request<B>, Error = Infallible>,
+{
+    type Response = <Inner as tower::Service<Request<B>>>::Response;
+    type Error = Infallible;
+    type Future = <Inner as tower::Service<Request<B>>>::Future;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<B>) -> Self::Future {
+        let method = request.method().clone();
+        widen_accept(&method, request.headers_mut(), self.json_replies);
+        self.inner.call(request)
+    }
+}
+
+/// Rewrites `Accept` only where the client would take what rmcp sends; an explicit mention of
+/// `text/event-stream` (even `q=0`) is left for rmcp to judge.
+fn widen_accept(method: &Method, headers: &mut HeaderMap, json_replies: bool) {
+    let essences: Vec<String> = headers
+        .get_all(ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .filter_map(|entry| entry.split(';').next())
+        .map(|essence| essence.trim().to_ascii_lowercase())
+        .filter(|essence| !essence.is_empty())
+        .collect();
+    let has = |wanted: &str| essences.iter().any(|e| e == wanted);
+    let wildcard = has("*/*") || has("application/*") || has("text/*");
+    let open = essences.is_empty() || wildcard;
+    if has("text/event-stream") {
+        return;
+    }
+    let replacement =
+        if *method == Method::POST && (open || (json_replies && has("application/json"))) {
+            "application/json, text/event-stream"
+        } else if *method == Method::GET && open {
+            "text/event-stream"
+        } else {
+            return;
+        };
+    headers.insert(ACCEPT, HeaderValue::from_static(replacement));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn widened(method: Method, accept: Option<&'static str>, json_replies: bool) -> Option<String> {
+        let mut headers = HeaderMap::new();
+        if let Some(value) = accept {
+            headers.insert(ACCEPT, HeaderValue::from_static(value));
+        }
+        widen_accept(&method, &mut headers, json_replies);
+        headers
+            .get(ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+
+    #[test]
+    fn missing_or_wildcard_accept_becomes_what_rmcp_wants() {
+        let both = Some("application/json, text/event-stream".to_owned());
+        assert_eq!(widened(Method::POST, None, false), both);
+        assert_eq!(widened(Method::POST, Some("*/*"), false), both);
+        assert_eq!(
+            widened(Method::GET, Some("*/*"), false).as_deref(),
+            Some("text/event-stream")
+        );
+    }
+
+    #[test]
+    fn json_only_is_widened_only_when_replies_are_json() {
+        let json = Some("application/json");
+        assert_eq!(widened(Method::POST, json, false).as_deref(), json);
+        assert_eq!(
+            widened(Method::POST, json, true).as_deref(),
+            Some("application/json, text/event-stream")
+        );
+    }
+
+    #[test]
+    fn an_explicit_event_stream_choice_is_left_alone() {
+        let refused = Some("application/json, text/event-stream;q=0");
+        assert_eq!(widened(Method::POST, refused, true).as_deref(), refused);
+        let fine = Some("application/json, text/event-stream");
+        assert_eq!(widened(Method::POST, fine, true).as_deref(), fine);
+    }
+}

@@ -1,0 +1,178 @@
+//! Client authentication (RFC 6749 §2.3): secret_basic, secret_post or none, with a
+//! short-lived cache of successful argon2 verifications.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use super::error::OAuthError;
+use crate::crypto;
+use crate::storage::{ClientRecord, Store};
+
+/// How the client presented itself on this request.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Presented {
+    Basic {
+        client_id: String,
+        secret: String,
+    },
+    Post {
+        client_id: String,
+        secret: String,
+    },
+    /// Only a client_id: a public client (or a confidential one that forgot its secret).
+    None {
+        client_id: String,
+    },
+}
+
+impl std::fmt::Debug for Presented {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Presented({} {})", self.method(), self.client_id())
+    }
+}
+
+impl Presented {
+    pub fn client_id(&self) -> &str {
+        match self {
+            Presented::Basic { client_id, .. }
+            | Presented::Post { client_id, .. }
+            | Presented::None { client_id } => client_id,
+        }
+    }
+    fn method(&self) -> &'static str {
+        match self {
+            Presented::Basic { .. } => "client_secret_basic",
+            Presented::Post { .. } => "client_secret_post",
+            Presented::None { .. } => "none",
+        }
+    }
+    fn secret(&self) -> Option<&str> {
+        match self {
+            Presented::Basic { secret, .. } | Presented::Post { secret, .. } => Some(secret),
+            Presented::None { .. } => None,
+        }
+    }
+}
+
+/// Remembers (client, stored hash, secret) triples that verified, keyed by an HMAC under a
+/// per-process key, so steady traffic skips argon2. Binding the stored hash into the key
+/// means a rotated secret can never match an old entry, even one cached by this process.
+pub struct SecretCache {
+    key: [u8; 32],
+    ttl: Duration,
+    entries: Mutex<HashMap<[u8; 32], Instant>>,
+}
+
+const CACHE_CAPACITY: usize = 10_000;
+
+impl SecretCache {
+    pub fn new(ttl: Duration) -> Self {
+        let mut key = [0u8; 32];
+        aws_lc_rs::rand::fill(&mut key).expect("the OS random number generator failed");
+        Self {
+            key,
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn fingerprint(&self, client_id: &str, stored_hash: &str, secret: &str) -> [u8; 32] {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("any key length");
+        for part in [client_id, stored_hash, secret] {
+            mac.update(&(part.len() as u64).to_be_bytes());
+            mac.update(part.as_bytes());
+        }
+        mac.finalize().into_bytes().into()
+    }
+
+    fn hit(&self, fingerprint: &[u8; 32]) -> bool {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(fingerprint)
+            .is_some_and(|expiry| *expiry > Instant::now())
+    }
+
+    fn remember(&self, fingerprint: [u8; 32]) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= CACHE_CAPACITY {
+            let now = Instant::now();
+            entries.retain(|_, expiry| *expiry > now);
+            if entries.len() >= CACHE_CAPACITY {
+                entries.clear();
+            }
+        }
+        entries.insert(fingerprint, Instant::now() + self.ttl);
+    }
+
+    /// Forgets everything (after a rotation or removal in this process).
+    pub fn clear(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+}
+
+fn invalid_client(presented: &Presented, description: impl Into<String>) -> OAuthError {
+    let error = OAuthError::new("invalid_client", description);
+    match presented {
+        Presented::Basic { .. } => error.with_www_authenticate("Basic realm=\"mcp-oauth\""),
+        _ => error,
+    }
+}
+
+/// Authenticates the presented client; every failure is `invalid_client` (401).
+pub async fn authenticate(
+    store: &Store,
+    cache: &SecretCache,
+    presented: &Presented,
+) -> Result<ClientRecord, OAuthError> {
+    let unknown = || invalid_client(presented, "client authentication failed");
+    let Some(client) = store.get_client(presented.client_id()).await? else {
+        // Spend comparable time so unknown ids are not distinguishable by timing.
+        if let Some(secret) = presented.secret() {
+            let _ = crypto::verify_secret(secret.to_string(), DUMMY_HASH.into()).await;
+        }
+        return Err(unknown());
+    };
+    if client.disabled_at.is_some() {
+        return Err(unknown());
+    }
+    match (&client.secret_hash, presented.secret()) {
+        (None, None) => Ok(client),
+        (None, Some(_)) => Err(invalid_client(
+            presented,
+            format!(
+                "client {} is a public client: send only client_id, no secret",
+                client.id
+            ),
+        )),
+        (Some(_), None) => Err(invalid_client(
+            presented,
+            format!(
+                "client {} is confidential: authenticate with client_secret_basic (HTTP Basic) \
+                 or client_secret_post (client_secret in the form); PKCE does not replace the secret",
+                client.id
+            ),
+        )),
+        (Some(hash), Some(secret)) => {
+            let fingerprint = cache.fingerprint(&client.id, hash, secret);
+            if cache.hit(&fingerprint) {
+                return Ok(client);
+            }
+            if crypto::verify_secret(secret.to_string(), hash.clone()).await {
+                cache.remember(fingerprint);
+                Ok(client)
+            } else {
+                Err(unknown())
+            }
+        }
+    }
+}
+
+/// A valid argon2id hash of a random value, verified against for unknown client ids.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$1mS3GKsvR0Dn6rJKvsFqSfc8Xf7m7H0eYkqV0h8y2sM";

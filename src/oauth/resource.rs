@@ -1,0 +1,70 @@
+//! Resource indicators (RFC 8707): which audiences a token may be issued for.
+
+/// Resolves a requested `resource` to the audience to put in the token. The only resource
+/// served is the MCP endpoint; a request naming it, a path below it, or the origin itself
+/// (compared after dropping one trailing slash, on path-segment boundaries) gets the MCP
+/// endpoint as audience. Anything else is `invalid_target`.
+pub fn resolve(
+    requested: Option<&str>,
+    mcp_resource: &str,
+    public_url: &str,
+) -> Result<String, String> {
+    let Some(requested) = requested.filter(|r| !r.is_empty()) else {
+        return Ok(mcp_resource.to_string());
+    };
+    if requested.contains('#') {
+        return Err("resource must not contain a fragment (RFC 8707 §2)".into());
+    }
+    let trimmed = requested.strip_suffix('/').unwrap_or(requested);
+    let on_boundary = |base: &str| {
+        trimmed == base
+            || trimmed.strip_prefix(base).is_some_and(|rest| {
+                rest.starts_with('/') && !rest.split('/').any(|s| s == ".." || s == ".")
+            })
+    };
+    if on_boundary(mcp_resource) || trimmed == public_url {
+        Ok(mcp_resource.to_string())
+    } else {
+        Err(format!(
+            "resource {requested:?} is not served by this server; use {mcp_resource}"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resolve;
+
+    const MCP: &str = "https://mcp.example/mcp";
+    const ORIGIN: &str = "https://mcp.example";
+
+    #[test]
+    fn the_mcp_endpoint_with_or_without_a_slash_and_paths_below_it_resolve() {
+        for ok in [
+            None,
+            Some(""),
+            Some(MCP),
+            Some("https://mcp.example/mcp/"),
+            Some("https://mcp.example/mcp/tools"),
+            Some(ORIGIN),
+            Some("https://mcp.example/"),
+        ] {
+            assert_eq!(resolve(ok, MCP, ORIGIN).as_deref(), Ok(MCP), "{ok:?}");
+        }
+    }
+
+    #[test]
+    fn other_hosts_prefix_tricks_and_dot_segments_are_invalid_targets() {
+        for bad in [
+            "https://evil.example/mcp",
+            "https://mcp.example/mcpx",
+            "https://mcp.example/mcp/../admin",
+            "https://mcp.example.evil/mcp",
+            "https://mcp.example/mcp#frag",
+            "http://mcp.example/mcp",
+            "https://mcp.example/other",
+        ] {
+            assert!(resolve(Some(bad), MCP, ORIGIN).is_err(), "{bad}");
+        }
+    }
+}

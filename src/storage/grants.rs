@@ -1,0 +1,343 @@
+//! Grants and the codes, refresh tokens and access tokens that descend from them.
+
+use sqlx::FromRow;
+
+use super::Store;
+
+#[derive(Debug, Clone, FromRow)]
+pub struct GrantRecord {
+    pub id: String,
+    pub client_id: String,
+    pub user_id: Option<String>,
+    pub scope: String,
+    pub resource: String,
+    pub created_at: i64,
+    pub last_used_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+/// An authorization code row; `code_hash` is SHA-256 of the code.
+#[derive(Debug, Clone, FromRow)]
+pub struct CodeRecord {
+    pub code_hash: String,
+    pub grant_id: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub resource: String,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct RefreshTokenRecord {
+    pub token_hash: String,
+    pub grant_id: String,
+    pub client_id: String,
+    pub scope: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub rotated_at: Option<i64>,
+    pub successor_hash: Option<String>,
+    pub revoked_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct AccessTokenRecord {
+    pub jti: String,
+    pub grant_id: Option<String>,
+    pub client_id: String,
+    pub subject: String,
+    pub username: Option<String>,
+    pub scope: String,
+    pub audience: String,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+/// What one token response writes: the access-token row and, optionally, a refresh token.
+pub struct Issuance<'a> {
+    pub access: &'a AccessTokenRecord,
+    pub refresh: Option<&'a RefreshTokenRecord>,
+}
+
+type Tx<'t> = sqlx::Transaction<'t, sqlx::Any>;
+
+async fn insert_issuance(tx: &mut Tx<'_>, issuance: &Issuance<'_>) -> Result<(), sqlx::Error> {
+    let a = issuance.access;
+    sqlx::query(
+        "INSERT INTO access_tokens (jti, grant_id, client_id, subject, username, scope, audience, \
+         issued_at, expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL)",
+    )
+    .bind(&a.jti)
+    .bind(&a.grant_id)
+    .bind(&a.client_id)
+    .bind(&a.subject)
+    .bind(&a.username)
+    .bind(&a.scope)
+    .bind(&a.audience)
+    .bind(a.issued_at)
+    .bind(a.expires_at)
+    .execute(&mut **tx)
+    .await?;
+    if let Some(r) = issuance.refresh {
+        sqlx::query(
+            "INSERT INTO refresh_tokens (token_hash, grant_id, client_id, scope, created_at, \
+             expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&r.token_hash)
+        .bind(&r.grant_id)
+        .bind(&r.client_id)
+        .bind(&r.scope)
+        .bind(r.created_at)
+        .bind(r.expires_at)
+        .execute(&mut **tx)
+        .await?;
+    }
+    if let Some(grant_id) = &a.grant_id {
+        sqlx::query("UPDATE grants SET last_used_at = $1 WHERE id = $2")
+            .bind(a.issued_at)
+            .bind(grant_id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Outcome of trying to claim a refresh token for rotation.
+pub enum Rotation {
+    /// This call rotated it; the successor was stored.
+    Rotated,
+    /// Someone rotated it already (possibly a racing duplicate).
+    AlreadyRotated,
+}
+
+impl Store {
+    /// Creates a grant and its authorization code in one transaction.
+    pub async fn insert_grant_with_code(
+        &self,
+        grant: &GrantRecord,
+        code: &CodeRecord,
+    ) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query(
+            "INSERT INTO grants (id, client_id, user_id, scope, resource, created_at, \
+             last_used_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)",
+        )
+        .bind(&grant.id)
+        .bind(&grant.client_id)
+        .bind(&grant.user_id)
+        .bind(&grant.scope)
+        .bind(&grant.resource)
+        .bind(grant.created_at)
+        .bind(grant.last_used_at)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO authorization_codes (code_hash, grant_id, client_id, user_id, \
+             redirect_uri, scope, resource, code_challenge, code_challenge_method, created_at, \
+             expires_at, used_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL)",
+        )
+        .bind(&code.code_hash)
+        .bind(&code.grant_id)
+        .bind(&code.client_id)
+        .bind(&code.user_id)
+        .bind(&code.redirect_uri)
+        .bind(&code.scope)
+        .bind(&code.resource)
+        .bind(&code.code_challenge)
+        .bind(&code.code_challenge_method)
+        .bind(code.created_at)
+        .bind(code.expires_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
+    }
+
+    pub async fn get_code(&self, code_hash: &str) -> Result<Option<CodeRecord>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT code_hash, grant_id, client_id, user_id, redirect_uri, scope, resource, \
+             code_challenge, code_challenge_method, created_at, expires_at, used_at \
+             FROM authorization_codes WHERE code_hash = $1",
+        )
+        .bind(code_hash)
+        .fetch_optional(self.pool())
+        .await
+    }
+
+    /// Claims the code and stores the tokens in one transaction. The claim is a single
+    /// conditional UPDATE, so of any number of racing redemptions exactly one wins;
+    /// the losers get `false` and nothing is written.
+    pub async fn redeem_code(
+        &self,
+        code_hash: &str,
+        now: i64,
+        issuance: &Issuance<'_>,
+    ) -> Result<bool, sqlx::Error> {
+        let mut tx = self.pool().begin().await?;
+        let claimed = sqlx::query(
+            "UPDATE authorization_codes SET used_at = $1 \
+             WHERE code_hash = $2 AND used_at IS NULL AND expires_at > $1",
+        )
+        .bind(now)
+        .bind(code_hash)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if claimed != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        insert_issuance(&mut tx, issuance).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Stores a token response that consumes nothing (client credentials).
+    pub async fn record_issuance(&self, issuance: &Issuance<'_>) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool().begin().await?;
+        insert_issuance(&mut tx, issuance).await?;
+        tx.commit().await
+    }
+
+    pub async fn get_grant(&self, id: &str) -> Result<Option<GrantRecord>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT id, client_id, user_id, scope, resource, created_at, last_used_at, revoked_at \
+             FROM grants WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await
+    }
+
+    pub async fn get_refresh_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<RefreshTokenRecord>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT token_hash, grant_id, client_id, scope, created_at, expires_at, rotated_at, \
+             successor_hash, revoked_at FROM refresh_tokens WHERE token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(self.pool())
+        .await
+    }
+
+    /// Marks `token_hash` rotated and stores its successor plus the new access token, in
+    /// one transaction; the claim is conditional so only one racing refresh rotates.
+    pub async fn rotate_refresh_token(
+        &self,
+        token_hash: &str,
+        now: i64,
+        issuance: &Issuance<'_>,
+    ) -> Result<Rotation, sqlx::Error> {
+        let successor = issuance.refresh.map(|r| r.token_hash.clone());
+        let mut tx = self.pool().begin().await?;
+        let claimed = sqlx::query(
+            "UPDATE refresh_tokens SET rotated_at = $1, successor_hash = $2 \
+             WHERE token_hash = $3 AND rotated_at IS NULL AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(&successor)
+        .bind(token_hash)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if claimed != 1 {
+            tx.rollback().await?;
+            return Ok(Rotation::AlreadyRotated);
+        }
+        insert_issuance(&mut tx, issuance).await?;
+        tx.commit().await?;
+        Ok(Rotation::Rotated)
+    }
+
+    /// Stores only an access token for a grace-window retry (the successor exists).
+    pub async fn record_access_token(&self, access: &AccessTokenRecord) -> Result<(), sqlx::Error> {
+        self.record_issuance(&Issuance {
+            access,
+            refresh: None,
+        })
+        .await
+    }
+
+    /// Revokes a whole grant: the grant, its refresh tokens and its access tokens, in one
+    /// transaction. Returns the (jti, exp) of access tokens newly revoked.
+    pub async fn revoke_grant(
+        &self,
+        grant_id: &str,
+        now: i64,
+    ) -> Result<Vec<(String, i64)>, sqlx::Error> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("UPDATE grants SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(grant_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE refresh_tokens SET revoked_at = $1 WHERE grant_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(grant_id)
+        .execute(&mut *tx)
+        .await?;
+        let revoked: Vec<(String, i64)> = sqlx::query_as(
+            "UPDATE access_tokens SET revoked_at = $1 \
+             WHERE grant_id = $2 AND revoked_at IS NULL AND expires_at > $1 \
+             RETURNING jti, expires_at",
+        )
+        .bind(now)
+        .bind(grant_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(revoked)
+    }
+
+    pub async fn get_access_token(
+        &self,
+        jti: &str,
+    ) -> Result<Option<AccessTokenRecord>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT jti, grant_id, client_id, subject, username, scope, audience, issued_at, \
+             expires_at, revoked_at FROM access_tokens WHERE jti = $1",
+        )
+        .bind(jti)
+        .fetch_optional(self.pool())
+        .await
+    }
+
+    /// Marks one access token revoked; returns whether this call revoked it.
+    pub async fn revoke_access_token(&self, jti: &str, now: i64) -> Result<bool, sqlx::Error> {
+        let updated = sqlx::query(
+            "UPDATE access_tokens SET revoked_at = $1 WHERE jti = $2 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(jti)
+        .execute(self.pool())
+        .await?
+        .rows_affected();
+        Ok(updated == 1)
+    }
+
+    /// Revoked access tokens that are still unexpired, revoked at or after `since`.
+    pub async fn revoked_access_tokens_since(
+        &self,
+        since: i64,
+        now: i64,
+    ) -> Result<Vec<(String, i64)>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT jti, expires_at FROM access_tokens \
+             WHERE revoked_at IS NOT NULL AND revoked_at >= $1 AND expires_at > $2",
+        )
+        .bind(since)
+        .bind(now)
+        .fetch_all(self.pool())
+        .await
+    }
+}

@@ -1,0 +1,9 @@
+//! Access tokens: ES256 signing keys (kid, rotation, JWKS), JWT issue and verify, revocation set.
+
+pub mod jwt;
+pub mod keys;
+pub mod revocation;
+
+pub use jwt::{AccessClaims, VerifyError};
+pub use keys::KeyRing;
+pub use revocation::RevocationList;
