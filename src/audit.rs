@@ -1,11 +1,32 @@
-//! Writes audit events off the request's critical path; failures are logged, never fatal.
+//! Writes audit events; request paths write them off the critical path, failures are logged.
 
 use serde_json::Value;
 
 use crate::crypto;
 use crate::storage::{self, NewAuditEvent, Store};
 
-/// Records an event in the background. `detail` must hold no secrets, codes or tokens.
+/// Writes one event now. `detail` must hold no secrets, codes or tokens.
+pub async fn write(
+    store: &Store,
+    event: &'static str,
+    client_id: Option<&str>,
+    subject: Option<&str>,
+    detail: Value,
+) -> Result<(), sqlx::Error> {
+    tracing::info!(audit = event, client_id, subject, %detail, "audit");
+    let entry = NewAuditEvent {
+        event,
+        client_id,
+        subject,
+        ip: None,
+        detail,
+    };
+    store
+        .record_audit(&crypto::random_token(12), storage::unix_now(), &entry)
+        .await
+}
+
+/// Records an event in the background so the response does not wait for it.
 pub fn record(
     store: &Store,
     event: &'static str,
@@ -16,18 +37,15 @@ pub fn record(
     let store = store.clone();
     let client_id = client_id.map(str::to_string);
     let subject = subject.map(str::to_string);
-    tracing::info!(audit = event, client_id = client_id.as_deref(), subject = subject.as_deref(), %detail, "audit");
     tokio::spawn(async move {
-        let entry = NewAuditEvent {
+        if let Err(error) = write(
+            &store,
             event,
-            client_id: client_id.as_deref(),
-            subject: subject.as_deref(),
-            ip: None,
+            client_id.as_deref(),
+            subject.as_deref(),
             detail,
-        };
-        if let Err(error) = store
-            .record_audit(&crypto::random_token(12), storage::unix_now(), &entry)
-            .await
+        )
+        .await
         {
             tracing::warn!(%error, audit = event, "could not write audit event");
         }

@@ -13,6 +13,7 @@ use crate::startup::{self, Application};
 use crate::storage::{self, Store};
 
 use crate::telemetry;
+use crate::tokens::{jwt, keys};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -43,8 +44,24 @@ pub enum Command {
     /// Manage users who log in to approve clients.
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Manage the ES256 keys that sign access tokens.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Print the effective configuration, secrets redacted.
     PrintConfig,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// List signing keys: active, pre-published and retired.
+    List,
+    /// Start signing with a new key (or the pre-published one). The old key stays in the
+    /// JWKS until every token it signed has expired.
+    Rotate {
+        /// Only publish the next key in the JWKS; a later `keys rotate` activates it.
+        #[arg(long)]
+        prepublish: bool,
+    },
 }
 
 #[derive(Debug, Default, Args)]
@@ -135,6 +152,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Clients(command) => clients_command(&settings, command).await,
         Command::Users(command) => users_command(&settings, command).await,
+        Command::Keys(command) => keys_command(&settings, command).await,
     }
 }
 
@@ -271,6 +289,47 @@ async fn users_command(settings: &Settings, command: UsersCommand) -> anyhow::Re
         UsersCommand::SetPassword { username } => {
             users::set_password(&store, &username, read_password()?).await?;
             println!("password changed for {username}");
+        }
+    }
+    Ok(())
+}
+
+async fn keys_command(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
+    let store = startup::prepare_store(settings).await?;
+    keys::ensure_active_key(&store).await?;
+    match command {
+        KeysCommand::List => {
+            let now = storage::unix_now();
+            for key in store.all_signing_keys().await? {
+                let state = match (key.activated_at, key.retired_at, key.publish_until) {
+                    (_, Some(_), Some(until)) if until <= now => "expired",
+                    (_, Some(_), _) => "retired (still published)",
+                    (Some(_), None, _) => "active",
+                    (None, None, _) => "pre-published",
+                };
+                println!(
+                    "{}\t{}\t{}\tcreated {}",
+                    key.kid, key.algorithm, state, key.created_at
+                );
+            }
+        }
+        KeysCommand::Rotate { prepublish: true } => {
+            let kid = keys::prepublish(&store).await?;
+            println!("pre-published key {kid}; it signs after the next `keys rotate`");
+        }
+        KeysCommand::Rotate { prepublish: false } => {
+            // Retired keys verify until the longest-lived token they signed has expired.
+            let grace = settings.tokens.access_ttl_secs + jwt::LEEWAY_SECS as i64;
+            let kid = keys::rotate(&store, grace).await?;
+            crate::audit::write(
+                &store,
+                "key_rotated",
+                None,
+                None,
+                serde_json::json!({ "kid": kid }),
+            )
+            .await?;
+            println!("key {kid} now signs; running servers pick it up within seconds");
         }
     }
     Ok(())

@@ -196,3 +196,21 @@ fn every_command_has_help() {
         );
     }
 }
+
+on_both_engines! {
+    async fn keys_rotate_prepublishes_then_activates_and_list_shows_both(engine: Engine) {
+        let db = TestDb::create(engine).await.unwrap();
+        let listed = cli(&db.url, &["keys", "list"], "");
+        assert!(text(&listed).contains("active"), "{}", text(&listed));
+        let pre = cli(&db.url, &["keys", "rotate", "--prepublish"], "");
+        assert!(pre.status.success(), "{}", text(&pre));
+        assert!(text(&cli(&db.url, &["keys", "list"], "")).contains("pre-published"));
+        let rotated = cli(&db.url, &["keys", "rotate"], "");
+        assert!(rotated.status.success(), "{}", text(&rotated));
+        let listed = text(&cli(&db.url, &["keys", "list"], ""));
+        assert!(listed.contains("retired (still published)") && listed.contains("active"), "{listed}");
+        let store = store_for(&db).await;
+        let events = store.audit_since(0, 10).await.unwrap();
+        assert!(events.iter().any(|e| e.event == "key_rotated"));
+    }
+}
