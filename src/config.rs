@@ -33,6 +33,12 @@ allow_plain_pkce = true
 secret_cache_ttl_secs = 300
 signing_key_lifetime_secs = 7776000
 
+[mcp]
+allowed_hosts = []
+allowed_origins = ["https://claude.ai", "https://claude.com"]
+stateful = false
+max_body_bytes = 1048576
+
 [clients]
 seed_documented = true
 introspect_any = []
@@ -46,6 +52,7 @@ pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
     pub tokens: TokenSettings,
+    pub mcp: McpSettings,
     pub clients: ClientSettings,
     pub bootstrap: BootstrapSettings,
 }
@@ -90,6 +97,20 @@ pub struct TokenSettings {
     pub secret_cache_ttl_secs: u64,
     /// How long a signing key signs before `keys rotate` is due (informational).
     pub signing_key_lifetime_secs: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct McpSettings {
+    /// Extra `Host` values the MCP endpoint accepts, besides the public URL's host and
+    /// loopback names (DNS-rebinding protection). `["*"]` accepts any host.
+    pub allowed_hosts: Vec<String>,
+    /// Browser origins allowed to call the MCP endpoint, besides the public URL's origin and
+    /// loopback origins. A present `Origin` outside the list gets 403. `["*"]` allows any.
+    pub allowed_origins: Vec<String>,
+    /// Keep `Mcp-Session-Id` sessions instead of serving each request on its own.
+    pub stateful: bool,
+    pub max_body_bytes: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -197,6 +218,8 @@ impl Settings {
                 .try_parsing(true)
                 .list_separator(",")
                 .with_list_parse_key("clients.introspect_any")
+                .with_list_parse_key("mcp.allowed_hosts")
+                .with_list_parse_key("mcp.allowed_origins")
                 .source(Some(env.clone().into_iter().collect())),
         );
         // The conventional variable sqlx-cli and docker images use; MCP_OAUTH__ wins.
@@ -278,6 +301,42 @@ impl Settings {
     /// The MCP endpoint, which is also the audience of every access token.
     pub fn mcp_resource(&self) -> String {
         format!("{}/mcp", self.server.public_url)
+    }
+
+    /// Host names the MCP endpoint answers to (empty means any).
+    pub fn mcp_allowed_hosts(&self) -> Vec<String> {
+        if self.mcp.allowed_hosts.iter().any(|h| h == "*") {
+            return Vec::new();
+        }
+        let mut hosts: Vec<String> = ["localhost", "127.0.0.1", "[::1]"]
+            .map(String::from)
+            .to_vec();
+        if let Ok(url) = Url::parse(&self.server.public_url)
+            && let Some(host) = url.host_str()
+        {
+            hosts.push(host.to_string());
+        }
+        hosts.extend(self.mcp.allowed_hosts.iter().cloned());
+        hosts
+    }
+
+    /// Whether a browser `Origin` may call the MCP endpoint.
+    pub fn mcp_origin_allowed(&self, origin: &str) -> bool {
+        if self
+            .mcp
+            .allowed_origins
+            .iter()
+            .any(|o| o == "*" || o == origin)
+        {
+            return true;
+        }
+        let public = Url::parse(&self.server.public_url).map(|u| u.origin().ascii_serialization());
+        if public.as_deref() == Ok(origin) {
+            return true;
+        }
+        Url::parse(origin).is_ok_and(|url| {
+            url.scheme() == "http" && crate::oauth::redirect_uri::is_loopback(&url)
+        })
     }
 
     pub fn is_https(&self) -> bool {

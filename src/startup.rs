@@ -9,6 +9,7 @@ use tokio::net::TcpListener;
 
 use crate::config::Settings;
 use crate::http::{self, AppState};
+use crate::mcp::{McpHttpSettings, McpServer, ServerIdentity, streamable_http_service};
 use crate::oauth::{AuthServer, clients, users};
 use crate::storage::Store;
 
@@ -47,10 +48,28 @@ impl Application {
         let settings = Arc::new(settings);
         let auth = AuthServer::start(settings.clone(), store.clone()).await?;
         tokio::spawn(auth.clone().sync_forever(Duration::from_secs(2)));
+        let mcp = McpServer::new(ServerIdentity {
+            name: "mcp-oauth".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            instructions: Some(
+                "Tools: echo, calculator, system_info. Resources: system://metrics, system://platform. \
+                 What you can see depends on the scopes you were granted."
+                    .into(),
+            ),
+        });
+        let mcp_http = streamable_http_service(
+            mcp.clone(),
+            McpHttpSettings {
+                allowed_hosts: settings.mcp_allowed_hosts(),
+                stateful: settings.mcp.stateful,
+            },
+        );
         let state = AppState {
             settings,
             store,
             auth,
+            mcp,
+            mcp_http,
         };
         Ok(Self {
             port,
@@ -77,8 +96,11 @@ impl Application {
     ) -> anyhow::Result<()> {
         let drain = Duration::from_secs(self.state.settings.server.shutdown_timeout_secs);
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        let mcp_http = self.state.mcp_http.clone();
         let signal = async move {
             shutdown.await;
+            // Long-lived MCP streams would otherwise hold graceful shutdown open.
+            mcp_http.shutdown();
             let _ = stopping_tx.send(());
         };
         let app = self

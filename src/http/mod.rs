@@ -1,19 +1,24 @@
 //! The HTTP surface: one router per feature, and the layer stack in one place.
 
+mod mcp;
 mod oauth;
 mod ops;
+mod protected;
+mod resource_metadata;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request};
-use axum::http::HeaderName;
+use axum::http::{HeaderName, HeaderValue, Method, header};
 use tower::ServiceBuilder;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::config::Settings;
+use crate::mcp::{McpHttpService, McpServer};
 use crate::oauth::AuthServer;
 use crate::storage::Store;
 
@@ -23,6 +28,9 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub store: Store,
     pub auth: AuthServer,
+    pub mcp: McpServer,
+    /// rmcp's Streamable HTTP service; `shutdown()` ends its streams when we stop.
+    pub mcp_http: McpHttpService,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -33,6 +41,12 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .merge(ops::router())
         .merge(oauth::router())
+        .merge(resource_metadata::router().layer(CorsLayer::permissive()))
+        .merge(
+            mcp::router(state.clone(), state.mcp_http.clone())
+                .merge(protected::router(state.clone()))
+                .layer(mcp_cors(&state.settings)),
+        )
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024));
     routes
         .layer(axum::middleware::from_fn(crate::error::log_errors))
@@ -51,6 +65,41 @@ pub fn router(state: AppState) -> Router {
                 )),
         )
         .with_state(state)
+}
+
+/// CORS for browser MCP clients (Inspector): preflights answered without auth, the session,
+/// challenge and version headers exposed. Only allowed origins are reflected.
+fn mcp_cors(settings: &Arc<Settings>) -> CorsLayer {
+    let settings = settings.clone();
+    let origin = AllowOrigin::predicate(move |origin: &HeaderValue, _| {
+        origin
+            .to_str()
+            .is_ok_and(|o| settings.mcp_origin_allowed(o))
+    });
+    let name = HeaderName::from_static;
+    CorsLayer::new()
+        .allow_origin(origin)
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::DELETE,
+            Method::HEAD,
+            Method::OPTIONS,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            name("mcp-protocol-version"),
+            name("mcp-session-id"),
+            name("last-event-id"),
+        ])
+        .expose_headers([
+            name("mcp-session-id"),
+            name("mcp-protocol-version"),
+            header::WWW_AUTHENTICATE,
+        ])
+        .max_age(Duration::from_secs(600))
 }
 
 /// The request span: OpenTelemetry semantic-convention names, no secrets.

@@ -6,6 +6,8 @@ mod cli;
 mod config;
 mod health;
 mod keys;
+mod mcp;
+mod protected;
 mod revoke_introspect;
 mod seeding;
 mod token_client_credentials;

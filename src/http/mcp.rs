@@ -1,0 +1,187 @@
+//! The MCP endpoint: bearer authentication, Origin checks and per-call scope enforcement in
+//! front of rmcp's Streamable HTTP service.
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+use super::AppState;
+use crate::mcp::{self, Caller, McpHttpService};
+use crate::tokens::jwt;
+
+/// `/mcp` and `/mcp/` answered directly: no redirect between the two spellings.
+pub fn router(state: AppState, service: McpHttpService) -> Router<AppState> {
+    let guarded = tower::ServiceBuilder::new()
+        .layer(axum::middleware::from_fn_with_state(state, guard))
+        .service(service);
+    Router::new()
+        .route_service("/mcp", guarded.clone())
+        .route_service("/mcp/", guarded)
+}
+
+/// The `WWW-Authenticate` challenge pointing clients at the protected-resource metadata.
+pub fn challenge(state: &AppState, error: Option<(&str, &str)>, scope: &str) -> String {
+    let metadata = format!(
+        "{}/.well-known/oauth-protected-resource/mcp",
+        state.settings.issuer()
+    );
+    let mut value = format!(r#"Bearer resource_metadata="{metadata}", scope="{scope}""#);
+    if let Some((code, description)) = error {
+        value.push_str(&format!(
+            r#", error="{code}", error_description="{description}""#
+        ));
+    }
+    value
+}
+
+/// The scopes a client needs to get anywhere; announced in 401 challenges.
+fn base_scopes() -> String {
+    [
+        mcp::catalog::MCP_TOOLS,
+        mcp::catalog::MCP_RESOURCES,
+        mcp::catalog::MCP_PROMPTS,
+    ]
+    .join(" ")
+}
+
+/// 401 for a missing or unusable token (RFC 6750 §3).
+pub fn unauthorized(state: &AppState, error: Option<&str>) -> Response {
+    let challenge_value = challenge(state, error.map(|d| ("invalid_token", d)), &base_scopes());
+    let body = json!({
+        "error": if error.is_some() { "invalid_token" } else { "unauthorized" },
+        "error_description": error.unwrap_or("a bearer access token is required"),
+    });
+    let mut response = (StatusCode::UNAUTHORIZED, Json(body)).into_response();
+    if let Ok(value) = HeaderValue::from_str(&challenge_value) {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, value);
+    }
+    response
+}
+
+/// 403 naming the scopes the call needs (step-up authorization).
+pub fn insufficient_scope(state: &AppState, needed: &[&str], body: Value) -> Response {
+    let value = challenge(
+        state,
+        Some((
+            "insufficient_scope",
+            "the access token lacks a scope this call needs",
+        )),
+        &needed.join(" "),
+    );
+    let mut response = (StatusCode::FORBIDDEN, Json(body)).into_response();
+    if let Ok(value) = HeaderValue::from_str(&value) {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, value);
+    }
+    response
+}
+
+/// Why a request carries no usable bearer token; `None` when it sent none at all.
+pub struct Unauthorized(Option<String>);
+
+impl Unauthorized {
+    pub fn into_response(self, state: &AppState) -> Response {
+        unauthorized(state, self.0.as_deref())
+    }
+}
+
+/// Verifies the bearer token (signature, ES256, iss, aud, exp, nbf, revocation set) and
+/// returns the caller it describes.
+pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, Unauthorized> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim());
+    let Some(token) = token.filter(|t| !t.is_empty()) else {
+        return Err(Unauthorized(None));
+    };
+    let keys = &state.auth.keys;
+    let claims = jwt::verify(
+        keys,
+        token,
+        state.settings.issuer(),
+        &state.settings.mcp_resource(),
+    )
+    .map_err(|e| Unauthorized(Some(e.to_string())))?;
+    if state.auth.revocations.contains(&claims.jti) {
+        return Err(Unauthorized(Some("the token has been revoked".into())));
+    }
+    tracing::Span::current().record("client_id", claims.client_id.as_str());
+    Ok(Caller {
+        subject: claims.sub,
+        client_id: claims.client_id,
+        scopes: claims
+            .scope
+            .split_whitespace()
+            .map(str::to_string)
+            .collect(),
+    })
+}
+
+fn jsonrpc_error(id: Value, code: i64, message: &str) -> Value {
+    json!({ "jsonrpc": "2.0", "id": id, "error": { "code": code, "message": message } })
+}
+
+/// Origin, bearer token, then the scopes of the JSON-RPC call, before rmcp sees anything.
+async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if let Some(origin) = request.headers().get(header::ORIGIN) {
+        let allowed = origin
+            .to_str()
+            .is_ok_and(|o| state.settings.mcp_origin_allowed(o));
+        if !allowed {
+            let body = jsonrpc_error(Value::Null, -32000, "Forbidden: Origin not allowed");
+            return (StatusCode::FORBIDDEN, Json(body)).into_response();
+        }
+    }
+    let caller = match authenticate(&state, request.headers()) {
+        Ok(caller) => caller,
+        Err(rejection) => return rejection.into_response(&state),
+    };
+    let (mut parts, body) = request.into_parts();
+    parts.extensions.insert(caller.clone());
+    if parts.method != Method::POST {
+        return next.run(Request::from_parts(parts, body)).await;
+    }
+    let limit = state.settings.mcp.max_body_bytes;
+    let Ok(bytes) = to_bytes(body, limit).await else {
+        let body = jsonrpc_error(Value::Null, -32600, "request body too large or unreadable");
+        return (StatusCode::PAYLOAD_TOO_LARGE, Json(body)).into_response();
+    };
+    // Unparsable bodies pass through: rmcp answers them with the proper JSON-RPC error.
+    if let Ok(message) = serde_json::from_slice::<Value>(&bytes) {
+        let calls: Vec<&Value> = match &message {
+            Value::Array(items) => items.iter().collect(),
+            single => vec![single],
+        };
+        let mut needed: Vec<&'static str> = Vec::new();
+        for call in &calls {
+            if let Some(method) = call.get("method").and_then(Value::as_str) {
+                needed.extend(mcp::required_scopes(method, call.get("params")));
+            }
+        }
+        needed.sort_unstable();
+        needed.dedup();
+        let missing = caller.missing(&needed);
+        if !missing.is_empty() {
+            let id = calls
+                .first()
+                .and_then(|c| c.get("id"))
+                .cloned()
+                .unwrap_or(Value::Null);
+            let message = format!("insufficient scope: this call needs {}", missing.join(" "));
+            let body = jsonrpc_error(id, i64::from(mcp::server::INSUFFICIENT_SCOPE.0), &message);
+            return insufficient_scope(&state, &needed, body);
+        }
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}
