@@ -40,7 +40,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .merge(ops::router())
-        .merge(oauth::router())
+        .merge(oauth::router(&state.settings))
         .merge(resource_metadata::router().layer(CorsLayer::permissive()))
         .merge(
             mcp::router(state.clone(), state.mcp_http.clone())

@@ -122,3 +122,13 @@ on_both_engines! {
         }
     }
 }
+
+on_both_engines! {
+    async fn an_issuer_with_a_path_is_also_discovered_at_the_suffixed_location(engine: Engine) {
+        let app = crate::helpers::spawn_app_with(engine, |s| s.server.public_url = "http://localhost:5000/auth".into()).await.unwrap();
+        let response = app.http.get(app.url("/.well-known/oauth-authorization-server/auth")).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        let meta: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(meta["issuer"], "http://localhost:5000/auth");
+    }
+}

@@ -164,3 +164,13 @@ on_both_engines! {
         }
     }
 }
+
+on_both_engines! {
+    async fn an_expired_access_token_introspects_inactive(engine: Engine) {
+        let app = spawn_app(engine).await.unwrap();
+        let token = cc_token(&app, CLAUDE).await;
+        assert_eq!(introspect(&app, &token, CLAUDE).await["active"], true);
+        sqlx::query("UPDATE access_tokens SET expires_at = 1").execute(app.store.pool()).await.unwrap();
+        assert_eq!(introspect(&app, &token, CLAUDE).await["active"], false);
+    }
+}

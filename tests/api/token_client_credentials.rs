@@ -111,3 +111,27 @@ on_both_engines! {
         assert!(huge.status().is_client_error(), "oversized body: {}", huge.status());
     }
 }
+
+on_both_engines! {
+    async fn a_client_without_the_grant_type_is_unauthorized_client(engine: Engine) {
+        let app = spawn_app(engine).await.unwrap();
+        let registered = mcp_oauth::oauth::clients::register(&app.store, mcp_oauth::oauth::clients::NewClient {
+            id: "code-only".into(),
+            name: "Code only".into(),
+            confidential: true,
+            secret: Some("code-only-secret-value".into()),
+            redirect_uris: vec!["https://app.example/cb".into()],
+            scopes: vec!["mcp:tools".into()],
+            grant_types: vec!["authorization_code".into()],
+            origin: "cli",
+        })
+        .await
+        .unwrap();
+        let (status, body) = app.post_form("/oauth/token", &[("grant_type", "client_credentials"),
+            ("client_id", &registered.record.id), ("client_secret", "code-only-secret-value")]).await;
+        assert_eq!((status, body["error"].as_str()), (400, Some("unauthorized_client")));
+        let (status, body) = app.post_form("/oauth/token", &[("grant_type", "refresh_token"), ("refresh_token", "x"),
+            ("client_id", &registered.record.id), ("client_secret", "code-only-secret-value")]).await;
+        assert_eq!((status, body["error"].as_str()), (400, Some("unauthorized_client")));
+    }
+}

@@ -10,13 +10,22 @@ use tower_http::cors::{Any, CorsLayer};
 
 use super::AppState;
 
-pub fn router() -> Router<AppState> {
+pub fn router(settings: &crate::config::Settings) -> Router<AppState> {
     // Browser-based clients (MCP Inspector) call these cross-origin; no cookies involved.
     let cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods(Any)
         .allow_headers(Any);
-    Router::new()
+    let mut router = Router::new();
+    // RFC 8414 §3.1: an issuer with a path is also discovered at the path-suffixed location.
+    if let Ok(url) = url::Url::parse(settings.issuer())
+        && url.path() != "/"
+        && !url.path().is_empty()
+    {
+        let suffixed = format!("/.well-known/oauth-authorization-server{}", url.path());
+        router = router.route(&suffixed, get(metadata::authorization_server));
+    }
+    router
         .route(
             "/.well-known/oauth-authorization-server",
             get(metadata::authorization_server),
