@@ -59,3 +59,13 @@ on_both_engines! {
         assert_eq!(response.status(), 404);
     }
 }
+
+on_both_engines! {
+    async fn every_response_says_nosniff(engine: Engine) {
+        let app = spawn_app(engine).await.unwrap();
+        for path in ["/healthz", "/.well-known/oauth-authorization-server", "/mcp", "/nowhere"] {
+            let response = app.http.get(app.url(path)).send().await.unwrap();
+            assert_eq!(response.headers()["x-content-type-options"], "nosniff", "{path}");
+        }
+    }
+}
