@@ -176,3 +176,26 @@ pub async fn authenticate(
 
 /// A valid argon2id hash of a random value, verified against for unknown client ids.
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$1mS3GKsvR0Dn6rJKvsFqSfc8Xf7m7H0eYkqV0h8y2sM";
+
+impl super::AuthServer {
+    /// Authenticates the client for `endpoint`, auditing failures (never the secret).
+    pub async fn authenticate_client(
+        &self,
+        presented: &Presented,
+        endpoint: &'static str,
+    ) -> Result<ClientRecord, OAuthError> {
+        let result = authenticate(&self.store, &self.secret_cache, presented).await;
+        if let Err(error) = &result
+            && error.code == "invalid_client"
+        {
+            crate::audit::record(
+                &self.store,
+                "client_auth_failed",
+                Some(presented.client_id()),
+                None,
+                serde_json::json!({ "endpoint": endpoint }),
+            );
+        }
+        result
+    }
+}

@@ -3,10 +3,9 @@
 use serde_json::{Value, json};
 
 use super::AuthServer;
-use super::client_auth::{self, Presented};
+use super::client_auth::Presented;
 use super::error::OAuthError;
 use super::token::Params;
-use crate::audit;
 use crate::crypto;
 use crate::storage::{self, ClientRecord};
 use crate::tokens::jwt;
@@ -23,20 +22,7 @@ impl AuthServer {
         params: &Params,
         presented: &Presented,
     ) -> Result<Value, OAuthError> {
-        let caller =
-            match client_auth::authenticate(&self.store, &self.secret_cache, presented).await {
-                Ok(client) => client,
-                Err(error) => {
-                    audit::record(
-                        &self.store,
-                        "client_auth_failed",
-                        Some(presented.client_id()),
-                        None,
-                        json!({ "endpoint": "introspect" }),
-                    );
-                    return Err(error);
-                }
-            };
+        let caller = self.authenticate_client(presented, "introspect").await?;
         let Some(token) = params.get("token").filter(|t| !t.is_empty()) else {
             return Err(OAuthError::invalid_request("missing token"));
         };

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::AuthServer;
-use super::client_auth::{self, Presented};
+use super::client_auth::Presented;
 use super::error::OAuthError;
 use super::token::Params;
 use crate::audit;
@@ -15,20 +15,7 @@ impl AuthServer {
     /// Authenticates, then revokes the token if it belongs to the caller. Unknown, foreign
     /// and already-revoked tokens answer the same 200 (RFC 7009 §2.2).
     pub async fn revoke(&self, params: &Params, presented: &Presented) -> Result<(), OAuthError> {
-        let client =
-            match client_auth::authenticate(&self.store, &self.secret_cache, presented).await {
-                Ok(client) => client,
-                Err(error) => {
-                    audit::record(
-                        &self.store,
-                        "client_auth_failed",
-                        Some(presented.client_id()),
-                        None,
-                        json!({ "endpoint": "revoke" }),
-                    );
-                    return Err(error);
-                }
-            };
+        let client = self.authenticate_client(presented, "revoke").await?;
         let Some(token) = params.get("token").filter(|t| !t.is_empty()) else {
             return Err(OAuthError::invalid_request("missing token"));
         };

@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::AuthServer;
-use super::client_auth::{self, Presented};
+use super::client_auth::Presented;
 use super::clients::{GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS, GRANT_REFRESH_TOKEN};
 use super::error::OAuthError;
 use super::scope::ScopeSet;
@@ -68,22 +68,7 @@ impl AuthServer {
         presented: &Presented,
     ) -> Result<TokenResponse, OAuthError> {
         let grant_type = required(params, "grant_type")?;
-        let client =
-            match client_auth::authenticate(&self.store, &self.secret_cache, presented).await {
-                Ok(client) => client,
-                Err(error) => {
-                    if error.code == "invalid_client" {
-                        audit::record(
-                            &self.store,
-                            "client_auth_failed",
-                            Some(presented.client_id()),
-                            None,
-                            json!({ "endpoint": "token", "grant_type": grant_type }),
-                        );
-                    }
-                    return Err(error);
-                }
-            };
+        let client = self.authenticate_client(presented, "token").await?;
         tracing::Span::current().record("client_id", client.id.as_str());
         match grant_type {
             GRANT_AUTHORIZATION_CODE => self.exchange_code(&client, params).await,

@@ -78,33 +78,6 @@ impl Store {
         Ok(())
     }
 
-    /// Inserts a client unless one with that id exists; returns whether it inserted.
-    /// Seeding relies on this never touching an existing row (a rotated secret stays).
-    pub async fn insert_client_if_absent(
-        &self,
-        client: &ClientRecord,
-    ) -> Result<bool, sqlx::Error> {
-        let result = sqlx::query(
-            "INSERT INTO clients (id, secret_hash, name, redirect_uris, scopes, grant_types, \
-             token_endpoint_auth_method, origin, created_at, updated_at, disabled_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(&client.id)
-        .bind(&client.secret_hash)
-        .bind(&client.name)
-        .bind(&client.redirect_uris)
-        .bind(&client.scopes)
-        .bind(&client.grant_types)
-        .bind(&client.token_endpoint_auth_method)
-        .bind(&client.origin)
-        .bind(client.created_at)
-        .bind(client.updated_at)
-        .bind(client.disabled_at)
-        .execute(self.pool())
-        .await?;
-        Ok(result.rows_affected() == 1)
-    }
-
     pub async fn get_client(&self, id: &str) -> Result<Option<ClientRecord>, sqlx::Error> {
         sqlx::query_as(concat!(
             "SELECT ",

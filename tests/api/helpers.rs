@@ -153,6 +153,28 @@ impl TestApp {
         )
     }
 
+    /// A client-credentials access token (`scope` None: everything the client may have).
+    pub async fn client_credentials_token(
+        &self,
+        client: (&str, &str),
+        scope: Option<&str>,
+    ) -> String {
+        let mut form = vec![
+            ("grant_type", "client_credentials"),
+            ("client_id", client.0),
+            ("client_secret", client.1),
+        ];
+        if let Some(scope) = scope {
+            form.push(("scope", scope));
+        }
+        let (status, body) = self.post_form("/oauth/token", &form).await;
+        assert_eq!(status, 200, "{body}");
+        body["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_string()
+    }
+
     /// A code as the authorization endpoint would issue it, for the admin user.
     pub async fn issue_code(
         &self,

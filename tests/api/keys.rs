@@ -6,23 +6,8 @@ use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use mcp_oauth::tokens::{VerifyError, jwt, keys};
 
-use crate::helpers::{CLAUDE, TestApp, spawn_app};
+use crate::helpers::{CLAUDE, spawn_app};
 use crate::on_both_engines;
-
-async fn cc_token(app: &TestApp) -> String {
-    let (_, body) = app
-        .post_form(
-            "/oauth/token",
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", CLAUDE.0),
-                ("client_secret", CLAUDE.1),
-                ("scope", "mcp:tools"),
-            ],
-        )
-        .await;
-    body["access_token"].as_str().unwrap().to_string()
-}
 
 fn header_of(token: &str) -> serde_json::Value {
     let bytes = URL_SAFE_NO_PAD
@@ -53,7 +38,7 @@ on_both_engines! {
 on_both_engines! {
     async fn issued_tokens_verify_independently_against_the_jwks(engine: Engine) {
         let app = spawn_app(engine).await.unwrap();
-        let token = cc_token(&app).await;
+        let token = app.client_credentials_token(CLAUDE, Some("mcp:tools")).await;
         let header = header_of(&token);
         assert_eq!(header["typ"], "at+jwt");
         assert_eq!(header["alg"], "ES256");
@@ -73,7 +58,7 @@ on_both_engines! {
 on_both_engines! {
     async fn verification_rejects_none_hs256_confusion_unknown_kids_and_wrong_audience(engine: Engine) {
         let app = spawn_app(engine).await.unwrap();
-        let token = cc_token(&app).await;
+        let token = app.client_credentials_token(CLAUDE, Some("mcp:tools")).await;
         let (iss, aud) = (app.settings.issuer().to_string(), app.settings.mcp_resource());
         assert!(jwt::verify(&app.auth.keys, &token, &iss, &aud).is_ok());
         let payload = token.split('.').nth(1).unwrap();
@@ -101,18 +86,18 @@ on_both_engines! {
 on_both_engines! {
     async fn rotation_publishes_the_new_key_and_old_tokens_stay_valid(engine: Engine) {
         let app = spawn_app(engine).await.unwrap();
-        let old_token = cc_token(&app).await;
+        let old_token = app.client_credentials_token(CLAUDE, Some("mcp:tools")).await;
         let old_kid = header_of(&old_token)["kid"].as_str().unwrap().to_string();
         let pending = keys::prepublish(&app.store).await.unwrap();
         app.auth.keys.reload(&app.store).await.unwrap();
         let set: JwkSet = app.http.get(app.url("/.well-known/jwks.json")).send().await.unwrap().json().await.unwrap();
         assert!(set.find(&pending).is_some(), "pre-published before it signs");
-        assert_eq!(header_of(&cc_token(&app).await)["kid"], old_kid.as_str(), "still signing with the old key");
+        assert_eq!(header_of(&app.client_credentials_token(CLAUDE, Some("mcp:tools")).await)["kid"], old_kid.as_str(), "still signing with the old key");
 
         let new_kid = keys::rotate(&app.store, 3600).await.unwrap();
         assert_eq!(new_kid, pending, "rotation activates the pre-published key");
         app.auth.keys.reload(&app.store).await.unwrap();
-        let new_token = cc_token(&app).await;
+        let new_token = app.client_credentials_token(CLAUDE, Some("mcp:tools")).await;
         assert_eq!(header_of(&new_token)["kid"], new_kid.as_str());
         let set: JwkSet = app.http.get(app.url("/.well-known/jwks.json")).send().await.unwrap().json().await.unwrap();
         assert!(set.find(&old_kid).is_some() && set.find(&new_kid).is_some());

@@ -6,22 +6,6 @@ use serde_json::{Value, json};
 use crate::helpers::{CLAUDE, TEST_CLIENT, TestApp, spawn_app};
 use crate::on_both_engines;
 
-pub async fn token_for(app: &TestApp, client: (&str, &str), scope: &str) -> String {
-    let (status, body) = app
-        .post_form(
-            "/oauth/token",
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", client.0),
-                ("client_secret", client.1),
-                ("scope", scope),
-            ],
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    body["access_token"].as_str().unwrap().to_string()
-}
-
 /// POSTs one JSON-RPC message to `path` and returns the status, headers and JSON body.
 async fn rpc(
     app: &TestApp,
@@ -87,7 +71,7 @@ on_both_engines! {
 on_both_engines! {
     async fn a_revoked_token_is_refused_at_once(engine: Engine) {
         let app = spawn_app(engine).await.unwrap();
-        let token = token_for(&app, CLAUDE, "mcp:tools").await;
+        let token = app.client_credentials_token(CLAUDE, Some("mcp:tools")).await;
         assert_eq!(rpc(&app, "/mcp", &token, initialize(), None).await.0, 200);
         app.post_form("/oauth/revoke", &[("token", &token), ("client_id", CLAUDE.0), ("client_secret", CLAUDE.1)]).await;
         let (status, headers, _) = rpc(&app, "/mcp", &token, initialize(), None).await;
@@ -99,7 +83,7 @@ on_both_engines! {
 on_both_engines! {
     async fn initialize_list_and_call_work_on_mcp_and_mcp_slash_with_lenient_accept(engine: Engine) {
         let app = spawn_app(engine).await.unwrap();
-        let token = token_for(&app, CLAUDE, "mcp:tools mcp:resources mcp:prompts system:read system:monitor").await;
+        let token = app.client_credentials_token(CLAUDE, Some("mcp:tools mcp:resources mcp:prompts system:read system:monitor")).await;
         for (path, accept) in [("/mcp", Some("application/json, text/event-stream")), ("/mcp/", Some("application/json")),
                                ("/mcp", Some("*/*")), ("/mcp", None)] {
             let (status, _, body) = rpc(&app, path, &token, initialize(), accept).await;
@@ -133,7 +117,7 @@ on_both_engines! {
 on_both_engines! {
     async fn calls_outside_the_tokens_scopes_get_403_insufficient_scope(engine: Engine) {
         let app = spawn_app(engine).await.unwrap();
-        let token = token_for(&app, TEST_CLIENT, "mcp:tools mcp:resources system:read").await;
+        let token = app.client_credentials_token(TEST_CLIENT, Some("mcp:tools mcp:resources system:read")).await;
         let (status, headers, body) = rpc(&app, "/mcp", &token, call(1, "prompts/list", json!({})), None).await;
         assert_eq!(status, 403);
         let header = challenge(&headers);
@@ -146,14 +130,14 @@ on_both_engines! {
         assert_eq!(status, 200, "the test client has system:read: {body}");
         assert!(body["result"]["structuredContent"].is_object(), "{body}");
 
-        let narrow = token_for(&app, TEST_CLIENT, "mcp:tools").await;
+        let narrow = app.client_credentials_token(TEST_CLIENT, Some("mcp:tools")).await;
         let (status, headers, _) = rpc(&app, "/mcp", &narrow, call(4, "tools/call", json!({"name": "system_info", "arguments": {}})), None).await;
         assert_eq!(status, 403);
         assert!(challenge(&headers).contains("system:read"));
         let (_, _, tools) = rpc(&app, "/mcp", &narrow, call(5, "tools/list", json!({})), None).await;
         let names: Vec<&str> = tools["result"]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
         assert!(names.contains(&"echo") && !names.contains(&"system_info"), "lists show only usable tools: {names:?}");
-        let resources_only = token_for(&app, TEST_CLIENT, "mcp:resources").await;
+        let resources_only = app.client_credentials_token(TEST_CLIENT, Some("mcp:resources")).await;
         assert_eq!(rpc(&app, "/mcp", &resources_only, call(6, "tools/list", json!({})), None).await.0, 403);
     }
 }
@@ -168,7 +152,7 @@ on_both_engines! {
             .send().await.unwrap();
         assert!(preflight.status().is_success(), "{}", preflight.status());
         assert_eq!(preflight.headers()["access-control-allow-origin"], "http://localhost:6274");
-        let token = token_for(&app, CLAUDE, "mcp:tools").await;
+        let token = app.client_credentials_token(CLAUDE, Some("mcp:tools")).await;
         let response = app.http.post(app.url("/mcp")).bearer_auth(&token).header("Origin", "http://localhost:6274")
             .json(&initialize()).send().await.unwrap();
         assert_eq!(response.status(), 200);

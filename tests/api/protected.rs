@@ -3,13 +3,12 @@
 use serde_json::{Value, json};
 
 use crate::helpers::{CLAUDE, TEST_CLIENT, spawn_app};
-use crate::mcp::token_for;
 use crate::on_both_engines;
 
 on_both_engines! {
     async fn the_readme_protected_curls_work_with_a_client_credentials_token(engine: Engine) {
         let app = spawn_app(engine).await.unwrap();
-        let token = token_for(&app, TEST_CLIENT, "mcp:tools").await;
+        let token = app.client_credentials_token(TEST_CLIENT, Some("mcp:tools")).await;
         let tools: Value = app.http.get(app.url("/mcp/protected/tools")).header("Authorization", format!("Bearer {token}"))
             .send().await.unwrap().json().await.unwrap();
         let names: Vec<&str> = tools["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
@@ -25,7 +24,7 @@ on_both_engines! {
 on_both_engines! {
     async fn rest_calls_map_errors_to_http_statuses(engine: Engine) {
         let app = spawn_app(engine).await.unwrap();
-        let token = token_for(&app, TEST_CLIENT, "mcp:tools mcp:resources").await;
+        let token = app.client_credentials_token(TEST_CLIENT, Some("mcp:tools mcp:resources")).await;
         let post = |path: &str, body: Value| app.http.post(app.url(path)).bearer_auth(&token).json(&body).send();
         assert_eq!(post("/mcp/protected/call/nope", json!({})).await.unwrap().status(), 404);
         assert_eq!(post("/mcp/protected/call/echo", json!({"wrong": 1})).await.unwrap().status(), 400);
@@ -50,7 +49,7 @@ on_both_engines! {
 on_both_engines! {
     async fn a_fully_scoped_token_reads_resources_and_prompts(engine: Engine) {
         let app = spawn_app(engine).await.unwrap();
-        let token = token_for(&app, CLAUDE, "mcp:resources mcp:prompts system:read system:monitor").await;
+        let token = app.client_credentials_token(CLAUDE, Some("mcp:resources mcp:prompts system:read system:monitor")).await;
         let get = |path: &str| app.http.get(app.url(path)).bearer_auth(&token).send();
         let list: Value = get("/mcp/protected/resources").await.unwrap().json().await.unwrap();
         assert_eq!(list["resources"].as_array().unwrap().len(), 2);

@@ -5,21 +5,6 @@ use std::time::Duration;
 use crate::helpers::{CLAUDE, CLAUDE_CALLBACK, TEST_CLIENT, TestApp, spawn_app, spawn_app_with};
 use crate::on_both_engines;
 
-async fn cc_token(app: &TestApp, client: (&str, &str)) -> String {
-    let (status, body) = app
-        .post_form(
-            "/oauth/token",
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", client.0),
-                ("client_secret", client.1),
-            ],
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    body["access_token"].as_str().unwrap().to_string()
-}
-
 async fn introspect(app: &TestApp, token: &str, client: (&str, &str)) -> serde_json::Value {
     let (status, body) = app
         .post_form(
@@ -67,7 +52,7 @@ on_both_engines! {
 on_both_engines! {
     async fn foreign_malformed_and_unknown_tokens_introspect_inactive(engine: Engine) {
         let app = spawn_app(engine).await.unwrap();
-        let token = cc_token(&app, CLAUDE).await;
+        let token = app.client_credentials_token(CLAUDE, None).await;
         assert_eq!(introspect(&app, &token, TEST_CLIENT).await, serde_json::json!({"active": false}), "foreign");
         for junk in ["garbage", "a.b.c", "eyJhbGciOiJub25lIn0.eyJqdGkiOiJ4In0."] {
             assert_eq!(introspect(&app, junk, CLAUDE).await["active"], false, "{junk}");
@@ -82,7 +67,7 @@ on_both_engines! {
 on_both_engines! {
     async fn a_client_listed_in_introspect_any_sees_other_clients_tokens(engine: Engine) {
         let app = spawn_app_with(engine, |s| s.clients.introspect_any = vec![TEST_CLIENT.0.into()]).await.unwrap();
-        let token = cc_token(&app, CLAUDE).await;
+        let token = app.client_credentials_token(CLAUDE, None).await;
         assert_eq!(introspect(&app, &token, TEST_CLIENT).await["active"], true);
     }
 }
@@ -91,7 +76,7 @@ on_both_engines! {
     async fn the_readme_revoke_curl_revokes_in_the_database_and_in_memory_on_both_instances(engine: Engine) {
         let app = spawn_app(engine).await.unwrap();
         let other = app.another_instance().await;
-        let token = cc_token(&app, CLAUDE).await;
+        let token = app.client_credentials_token(CLAUDE, None).await;
         let jti = jti_of(&token);
         let response = app.http.post(app.url("/oauth/revoke"))
             .header("Content-Type", "application/x-www-form-urlencoded")
@@ -131,7 +116,7 @@ on_both_engines! {
 on_both_engines! {
     async fn a_client_cannot_revoke_another_clients_token_and_unknown_tokens_get_200(engine: Engine) {
         let app = spawn_app(engine).await.unwrap();
-        let token = cc_token(&app, CLAUDE).await;
+        let token = app.client_credentials_token(CLAUDE, None).await;
         let (status, _) = app.post_form("/oauth/revoke", &[("token", &token), ("client_id", TEST_CLIENT.0), ("client_secret", TEST_CLIENT.1)]).await;
         assert_eq!(status, 200);
         assert_eq!(introspect(&app, &token, CLAUDE).await["active"], true, "still active");
@@ -145,7 +130,7 @@ on_both_engines! {
 on_both_engines! {
     async fn token_events_reach_the_audit_table_without_secrets(engine: Engine) {
         let app = spawn_app(engine).await.unwrap();
-        let token = cc_token(&app, CLAUDE).await;
+        let token = app.client_credentials_token(CLAUDE, None).await;
         app.post_form("/oauth/revoke", &[("token", &token), ("client_id", CLAUDE.0), ("client_secret", CLAUDE.1)]).await;
         app.post_form("/oauth/token", &[("grant_type", "client_credentials"), ("client_id", CLAUDE.0), ("client_secret", "bad-guess")]).await;
         let mut events = Vec::new();
@@ -168,7 +153,7 @@ on_both_engines! {
 on_both_engines! {
     async fn an_expired_access_token_introspects_inactive(engine: Engine) {
         let app = spawn_app(engine).await.unwrap();
-        let token = cc_token(&app, CLAUDE).await;
+        let token = app.client_credentials_token(CLAUDE, None).await;
         assert_eq!(introspect(&app, &token, CLAUDE).await["active"], true);
         sqlx::query("UPDATE access_tokens SET expires_at = 1").execute(app.store.pool()).await.unwrap();
         assert_eq!(introspect(&app, &token, CLAUDE).await["active"], false);
