@@ -51,6 +51,7 @@ impl Application {
             settings,
             store,
             auth,
+            login_throttle: Default::default(),
         };
         Ok(Self {
             port,

@@ -2,6 +2,7 @@
 
 mod oauth;
 mod ops;
+mod pages;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,6 +16,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::config::Settings;
 use crate::oauth::AuthServer;
+use crate::oauth::throttle::LoginThrottle;
 use crate::storage::Store;
 
 /// Everything a handler may need; cheap to clone.
@@ -23,6 +25,7 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub store: Store,
     pub auth: AuthServer,
+    pub login_throttle: Arc<LoginThrottle>,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -33,6 +36,8 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .merge(ops::router())
         .merge(oauth::router())
+        .merge(oauth::browser_router())
+        .merge(pages::router())
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024));
     routes
         .layer(axum::middleware::from_fn(crate::error::log_errors))
