@@ -102,7 +102,7 @@ pub fn parse(body: &Value) -> Result<(NewClient, &'static str), MetadataError> {
     }
     // RFC 7591 §2.1: response type code goes with the authorization_code grant.
     let uses_code = grant_types.iter().any(|g| g == GRANT_AUTHORIZATION_CODE);
-    if uses_code != !response_types.is_empty() {
+    if uses_code == response_types.is_empty() {
         return Err(invalid(
             "response_types [code] and grant type authorization_code go together",
         ));

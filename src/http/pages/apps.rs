@@ -80,7 +80,7 @@ pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response
 pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let form = match read_form(&body) {
         Ok(form) => form,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let (session, user_id) = match logged_in(&state, &headers).await {
         Ok(Some(found)) => found,

@@ -145,7 +145,7 @@ pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response
 pub async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let form = match read_form(&body) {
         Ok(form) => form,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let cookie = session_cookie(&state.settings, &headers);
     let session = match sessions::load(&state.store, cookie).await {

@@ -79,7 +79,7 @@ pub async fn submit(
 ) -> Response {
     let form = match read_form(&body) {
         Ok(form) => form,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let cookie = session_cookie(&state.settings, &headers);
     let session = match sessions::load(&state.store, cookie).await {

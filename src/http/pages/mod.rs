@@ -124,9 +124,14 @@ pub(crate) fn csrf_failure() -> Response {
 }
 
 /// A POSTed form, or a 400 page.
-pub(crate) fn read_form(body: &Bytes) -> Result<HashMap<String, String>, Response> {
-    super::oauth::form::parse_form(body)
-        .map_err(|e| error_page(StatusCode::BAD_REQUEST, "Invalid form", &e.description))
+pub(crate) fn read_form(body: &Bytes) -> Result<HashMap<String, String>, Box<Response>> {
+    super::oauth::form::parse_form(body).map_err(|e| {
+        Box::new(error_page(
+            StatusCode::BAD_REQUEST,
+            "Invalid form",
+            &e.description,
+        ))
+    })
 }
 
 /// A 303 to `location` (after a POST, or to send the browser on).
