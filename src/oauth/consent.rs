@@ -27,7 +27,24 @@ pub fn describe(scope: &str) -> Vec<ScopeDescription> {
             description: info.description.to_string(),
             unlocks: catalog::unlocked_by(info.name)
                 .into_iter()
-                .map(|entry| format!("{entry} ({})", entry.title))
+                .map(|entry| {
+                    // Say so when an item also needs a scope this request does not grant.
+                    let missing: Vec<&str> = entry
+                        .scopes
+                        .iter()
+                        .copied()
+                        .filter(|s| !requested.contains(s))
+                        .collect();
+                    if missing.is_empty() {
+                        format!("{entry} ({})", entry.title)
+                    } else {
+                        format!(
+                            "{entry} ({}), together with {}",
+                            entry.title,
+                            missing.join(" and ")
+                        )
+                    }
+                })
                 .collect(),
         })
         .collect()

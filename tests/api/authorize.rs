@@ -93,3 +93,21 @@ on_both_engines! {
         assert!(html.contains("&#60;b&#62;st&#60;/b&#62;") || html.contains("&lt;b&gt;st&lt;/b&gt;"), "escaped state: {html}");
     }
 }
+
+on_both_engines! {
+    async fn plain_pkce_is_refused_when_disabled_and_a_sole_redirect_uri_may_be_omitted(engine: Engine) {
+        let app = crate::helpers::spawn_app_with(engine, |s| s.tokens.allow_plain_pkce = false).await.unwrap();
+        let long = "a".repeat(43);
+        let response = authorize(&app, &[("client_id", CLAUDE.0), ("redirect_uri", CLAUDE_CALLBACK), ("response_type", "code"),
+            ("code_challenge", &long), ("code_challenge_method", "plain")]).await;
+        let query = query_of(&location(&response).unwrap());
+        assert_eq!(query["error"], "invalid_request");
+        assert!(query["error_description"].contains("plain"));
+        let response = app.http.post(app.url("/oauth/register"))
+            .json(&serde_json::json!({"redirect_uris": ["https://one.example/cb"], "token_endpoint_auth_method": "none"}))
+            .send().await.unwrap();
+        let client: serde_json::Value = response.json().await.unwrap();
+        let response = authorize(&app, &[("client_id", client["client_id"].as_str().unwrap()), ("response_type", "token")]).await;
+        assert!(location(&response).unwrap().starts_with("https://one.example/cb?error=unsupported_response_type"));
+    }
+}

@@ -125,3 +125,18 @@ on_both_engines! {
         assert_eq!(register(&off, &body).await.0, 403);
     }
 }
+
+on_both_engines! {
+    async fn a_hostile_client_name_is_escaped_on_the_consent_page(engine: Engine) {
+        let app = spawn_app(engine).await.unwrap();
+        let (_, body) = register(&app, &json!({"client_name": "<script>alert(1)</script>",
+            "redirect_uris": ["https://app.example/cb"], "scope": "mcp:tools"})).await;
+        let client_id = body["client_id"].as_str().unwrap().to_string();
+        let page = to_consent(&app, &[("response_type", "code"), ("client_id", &client_id),
+            ("redirect_uri", "https://app.example/cb")]).await;
+        assert!(!page.contains("<script>"), "{page}");
+        assert!(page.contains("&#60;script&#62;") || page.contains("&lt;script&gt;"), "{page}");
+        assert!(page.contains("app.example"), "redirect host shown");
+        assert!(page.contains("tool system_info (System information), together with system:read"), "{page}");
+    }
+}

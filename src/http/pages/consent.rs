@@ -183,7 +183,21 @@ pub async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Byt
         Ok(false) => return already_used(),
         Err(error) => return internal(error),
     }
-    match form.get("decision").map(String::as_str) {
+    let decision = form.get("decision").map(String::as_str);
+    if let Some(decision @ ("approve" | "deny")) = decision {
+        crate::audit::record(
+            &state.store,
+            if decision == "approve" {
+                "consent_approved"
+            } else {
+                "consent_denied"
+            },
+            Some(&request.client_id),
+            Some(&user_id),
+            serde_json::json!({ "scope": request.scope }),
+        );
+    }
+    match decision {
         Some("approve") => match state.auth.approve(&user_id, &request).await {
             Ok(code) => deliver_code(&state, &request, &code).await,
             Err(error) => internal(error),
