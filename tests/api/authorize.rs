@@ -33,6 +33,8 @@ on_both_engines! {
         }
         let response = app.http.get(app.url("/oauth/authorize?client_id=a&client_id=b")).send().await.unwrap();
         assert_eq!((response.status().as_u16(), location(&response)), (400, None), "repeated parameter");
+        let response = app.http.get(app.url("/authorize?client_id=nobody&redirect_uri=https://evil.example/")).send().await.unwrap();
+        assert_eq!((response.status().as_u16(), location(&response)), (400, None), "the /authorize alias");
     }
 }
 

@@ -40,6 +40,15 @@ on_both_engines! {
         assert_eq!(body["scope"], "mcp:resources mcp:tools");
         assert!(body["client_id_issued_at"].as_i64().unwrap() > 0);
         assert!(body.as_object().unwrap().values().all(|v| !v.is_null()), "never null: {body}");
+        // The registered client completes a flow, authenticating with client_secret_post.
+        let (client_id, secret) = (body["client_id"].as_str().unwrap(), body["client_secret"].as_str().unwrap());
+        let redirect = "https://claude.ai/api/mcp/auth_callback";
+        let page = to_consent(&app, &[("response_type", "code"), ("client_id", client_id), ("redirect_uri", redirect),
+            ("scope", "mcp:tools")]).await;
+        let query = query_of(&location(&decide(&app, &page, "approve").await).unwrap());
+        let (status, tokens) = app.post_form("/oauth/token", &[("grant_type", "authorization_code"), ("code", &query["code"]),
+            ("redirect_uri", redirect), ("client_id", client_id), ("client_secret", secret)]).await;
+        assert_eq!(status, 200, "{tokens}");
     }
 }
 
