@@ -5,6 +5,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends cmake clang pkg
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 COPY migrations ./migrations
+# Page templates and the stylesheet are compiled into the binary.
+COPY templates ./templates
+COPY static ./static
 RUN cargo build --release --locked --bin mcp-oauth
 
 # Runtime stage: a small image running as a non-root user.

@@ -42,6 +42,7 @@ max_body_bytes = 1048576
 [clients]
 seed_documented = true
 introspect_any = []
+registration = "open"
 
 [bootstrap]
 "#;
@@ -113,12 +114,39 @@ pub struct McpSettings {
     pub max_body_bytes: usize,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientSettings {
     pub seed_documented: bool,
     /// Clients allowed to introspect tokens issued to any client.
     pub introspect_any: Vec<String>,
+    /// Who may use dynamic client registration (RFC 7591).
+    pub registration: Registration,
+    /// The initial access token `registration = "token"` requires (RFC 7591 §3).
+    #[serde(default, serialize_with = "redact_option")]
+    pub registration_token: Option<String>,
+}
+
+impl fmt::Debug for ClientSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let token = self.registration_token.as_ref().map(|_| "<redacted>");
+        f.debug_struct("ClientSettings")
+            .field("seed_documented", &self.seed_documented)
+            .field("introspect_any", &self.introspect_any)
+            .field("registration", &self.registration)
+            .field("registration_token", &token)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Registration {
+    /// Anyone may register (what Claude.ai and MCP Inspector expect).
+    Open,
+    /// Only callers presenting `clients.registration_token` as a Bearer token.
+    Token,
+    Off,
 }
 
 #[derive(Clone, Default, Serialize, Deserialize)]
@@ -289,6 +317,16 @@ impl Settings {
         }
         if t.refresh_reuse_grace_secs < 0 {
             bail!("tokens.refresh_reuse_grace_secs must not be negative");
+        }
+        let token_missing = self
+            .clients
+            .registration_token
+            .as_deref()
+            .is_none_or(|t| t.len() < 16);
+        if self.clients.registration == Registration::Token && token_missing {
+            bail!(
+                "clients.registration = \"token\" needs clients.registration_token (at least 16 characters)"
+            );
         }
         Ok(())
     }

@@ -70,6 +70,7 @@ impl Application {
             auth,
             mcp,
             mcp_http,
+            login_throttle: Default::default(),
         };
         Ok(Self {
             port,

@@ -3,6 +3,7 @@
 mod mcp;
 mod oauth;
 mod ops;
+mod pages;
 mod protected;
 mod resource_metadata;
 
@@ -21,6 +22,7 @@ use tower_http::trace::TraceLayer;
 use crate::config::Settings;
 use crate::mcp::{McpHttpService, McpServer};
 use crate::oauth::AuthServer;
+use crate::oauth::throttle::LoginThrottle;
 use crate::storage::Store;
 
 /// Everything a handler may need; cheap to clone.
@@ -32,6 +34,7 @@ pub struct AppState {
     pub mcp: McpServer,
     /// rmcp's Streamable HTTP service; `shutdown()` ends its streams when we stop.
     pub mcp_http: McpHttpService,
+    pub login_throttle: Arc<LoginThrottle>,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -42,6 +45,8 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .merge(ops::router())
         .merge(oauth::router(&state.settings))
+        .merge(oauth::browser_router())
+        .merge(pages::router())
         .merge(resource_metadata::router().layer(CorsLayer::permissive()))
         .merge(
             mcp::router(state.clone(), state.mcp_http.clone())

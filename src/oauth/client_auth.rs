@@ -175,7 +175,7 @@ pub async fn authenticate(
 }
 
 /// A valid argon2id hash of a random value, verified against for unknown client ids.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$1mS3GKsvR0Dn6rJKvsFqSfc8Xf7m7H0eYkqV0h8y2sM";
+pub(crate) const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$1mS3GKsvR0Dn6rJKvsFqSfc8Xf7m7H0eYkqV0h8y2sM";
 
 impl super::AuthServer {
     /// Authenticates the client for `endpoint`, auditing failures (never the secret).

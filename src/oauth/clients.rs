@@ -92,7 +92,35 @@ impl NewClient {
 
 /// Validates and stores a client, hashing its secret with argon2id.
 pub async fn register(store: &Store, new: NewClient) -> Result<Registered, RegisterError> {
+    let method = if new.confidential {
+        AUTH_SECRET_BASIC
+    } else {
+        AUTH_NONE
+    };
+    register_with_method(store, new, method).await
+}
+
+pub const AUTH_SECRET_BASIC: &str = "client_secret_basic";
+pub const AUTH_SECRET_POST: &str = "client_secret_post";
+pub const AUTH_NONE: &str = "none";
+
+/// [`register`] with the token endpoint auth method the client asked for (RFC 7591 §2).
+pub async fn register_with_method(
+    store: &Store,
+    new: NewClient,
+    method: &'static str,
+) -> Result<Registered, RegisterError> {
     new.validate().map_err(RegisterError::Invalid)?;
+    if (method == AUTH_NONE) == new.confidential {
+        return Err(RegisterError::Invalid(format!(
+            "token_endpoint_auth_method {method:?} does not fit a {} client",
+            if new.confidential {
+                "confidential"
+            } else {
+                "public"
+            }
+        )));
+    }
     let secret = new.confidential.then(|| {
         new.secret
             .clone()
@@ -110,12 +138,7 @@ pub async fn register(store: &Store, new: NewClient) -> Result<Registered, Regis
         redirect_uris: new.redirect_uris.join(" "),
         scopes: ScopeSet::from_list(new.scopes).to_string(),
         grant_types: new.grant_types.join(" "),
-        token_endpoint_auth_method: if new.confidential {
-            "client_secret_basic"
-        } else {
-            "none"
-        }
-        .into(),
+        token_endpoint_auth_method: method.into(),
         origin: new.origin.into(),
         created_at: now,
         updated_at: now,

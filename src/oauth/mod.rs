@@ -1,15 +1,21 @@
 //! OAuth protocol logic, free of HTTP types: clients, scopes, grants, tokens, users.
 
+pub mod authorize;
 pub mod client_auth;
 pub mod clients;
 pub mod codes;
+pub mod consent;
 pub mod error;
 pub mod introspection;
+pub mod login;
 pub mod pkce;
 pub mod redirect_uri;
+pub mod registration;
 pub mod resource;
 pub mod revocation;
 pub mod scope;
+pub mod sessions;
+pub mod throttle;
 pub mod token;
 pub mod users;
 

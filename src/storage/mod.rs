@@ -2,8 +2,10 @@
 
 mod audit;
 mod clients;
+mod consents;
 mod grants;
 mod keys;
+mod sessions;
 mod users;
 
 use std::time::Duration;
@@ -14,10 +16,12 @@ use sqlx::{AnyPool, Executor};
 
 pub use audit::{AuditEvent, NewAuditEvent};
 pub use clients::ClientRecord;
+pub use consents::UserGrant;
 pub use grants::{
     AccessTokenRecord, CodeRecord, GrantRecord, Issuance, RefreshTokenRecord, Rotation,
 };
 pub use keys::SigningKeyRecord;
+pub use sessions::SessionRecord;
 pub use users::UserRecord;
 
 use crate::config::DatabaseSettings;

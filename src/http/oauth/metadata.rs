@@ -16,7 +16,7 @@ pub async fn authorization_server(State(state): State<AppState>) -> Json<Value> 
         pkce.push("plain");
     }
     let auth_methods = ["client_secret_basic", "client_secret_post", "none"];
-    Json(json!({
+    let mut metadata = json!({
         "issuer": base,
         "authorization_endpoint": format!("{base}/oauth/authorize"),
         "token_endpoint": format!("{base}/oauth/token"),
@@ -34,7 +34,14 @@ pub async fn authorization_server(State(state): State<AppState>) -> Json<Value> 
         "scopes_supported": scope::supported(),
         "authorization_response_iss_parameter_supported": true,
         "service_documentation": format!("{base}/"),
-    }))
+    });
+    // Advertising a registration endpoint that refuses everyone would mislead clients.
+    if settings.clients.registration == crate::config::Registration::Off
+        && let Some(object) = metadata.as_object_mut()
+    {
+        object.remove("registration_endpoint");
+    }
+    Json(metadata)
 }
 
 /// RFC 7517: every published key (active, pre-published, and retired-but-in-use).

@@ -1,8 +1,11 @@
-//! OAuth machine endpoints: metadata, JWKS, token, revocation, introspection.
+//! OAuth endpoints: metadata, JWKS, token, revocation, introspection, registration, and
+//! the authorization endpoint.
 
+pub(crate) mod authorize;
 mod endpoints;
-mod form;
+pub(crate) mod form;
 mod metadata;
+mod register;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -35,5 +38,14 @@ pub fn router(settings: &crate::config::Settings) -> Router<AppState> {
         .route("/token", post(endpoints::token))
         .route("/oauth/revoke", post(endpoints::revoke))
         .route("/oauth/introspect", post(endpoints::introspect))
+        .route("/oauth/register", post(register::register))
+        .route("/register", post(register::register))
         .layer(cors)
+}
+
+/// The authorization endpoint: a browser navigation, so no CORS.
+pub fn browser_router() -> Router<AppState> {
+    Router::new()
+        .route("/oauth/authorize", get(authorize::authorize))
+        .route("/authorize", get(authorize::authorize))
 }

@@ -1,0 +1,176 @@
+//! The authorization endpoint (RFC 6749 §4.1.1, RFC 9207) and how an outcome reaches the
+//! client: a redirect with `code`/`error`, `state` and `iss`, or the OOB page.
+
+use askama::Template;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+
+use crate::http::AppState;
+use crate::http::pages::{self, consent, error_page, internal, see_other, with_cookie};
+use crate::oauth::authorize::{self, AuthorizationRequest, AuthorizeError, ErrorRedirect};
+use crate::oauth::{clients, redirect_uri, sessions};
+
+/// RFC 6749 §4.1.1
+#[tracing::instrument(skip_all, fields(client_id))]
+pub async fn authorize(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let query = query.unwrap_or_default();
+    let params = match super::form::parse_form(query.as_bytes()) {
+        Ok(params) => params,
+        Err(e) => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "Invalid authorization request",
+                &e.description,
+            );
+        }
+    };
+    let request = match state.auth.validate_authorization(&params).await {
+        Ok((request, _client)) => request,
+        Err(AuthorizeError::Page(message)) => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "Invalid authorization request",
+                &message,
+            );
+        }
+        Err(AuthorizeError::Redirect(redirect)) => return fail(&state, &redirect),
+        Err(AuthorizeError::Internal(error)) => return internal(error),
+    };
+    tracing::Span::current().record("client_id", request.client_id.as_str());
+    let cookie = pages::session_cookie(&state.settings, &headers);
+    let session = match sessions::load_or_create(&state.store, cookie).await {
+        Ok(session) => session,
+        Err(error) => return internal(error),
+    };
+    let pending = match serde_json::to_string(&request) {
+        Ok(pending) => pending,
+        Err(error) => return internal(error),
+    };
+    if let Err(error) = state
+        .store
+        .set_session_pending(&session.record.id_hash, Some(&pending))
+        .await
+    {
+        return internal(error);
+    }
+    let response = match session.user_id() {
+        None => see_other("/login"),
+        Some(user_id) => consent::proceed(&state, &session, user_id, &request, &pending).await,
+    };
+    with_cookie(response, &state.settings, &session)
+}
+
+#[derive(Template)]
+#[template(path = "callback.html")]
+pub(crate) struct CallbackPage {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+    pub curl: Option<String>,
+}
+
+/// The curl command that exchanges `code`, with the documented secret when the client is
+/// one of the README's clients and a placeholder otherwise.
+pub(crate) fn curl_command(
+    issuer: &str,
+    code: &str,
+    redirect_uri: &str,
+    client_id: &str,
+    pkce: bool,
+    confidential: bool,
+) -> String {
+    let mut body = form_urlencoded::Serializer::new(String::new());
+    body.append_pair("grant_type", "authorization_code")
+        .append_pair("code", code)
+        .append_pair("redirect_uri", redirect_uri)
+        .append_pair("client_id", client_id);
+    if confidential {
+        let documented = clients::documented_clients()
+            .into_iter()
+            .find(|c| c.id == client_id)
+            .and_then(|c| c.secret);
+        body.append_pair(
+            "client_secret",
+            documented.as_deref().unwrap_or("YOUR_CLIENT_SECRET"),
+        );
+    }
+    if pkce {
+        body.append_pair("code_verifier", "YOUR_CODE_VERIFIER");
+    }
+    format!(
+        "curl -X POST {issuer}/oauth/token \\\n  -H \"Content-Type: application/x-www-form-urlencoded\" \\\n  -d '{}'",
+        body.finish()
+    )
+}
+
+/// Sends an issued code to the client (RFC 6749 §4.1.2, RFC 9207 `iss`).
+pub(crate) async fn deliver_code(
+    state: &AppState,
+    request: &AuthorizationRequest,
+    code: &str,
+) -> Response {
+    let issuer = state.settings.issuer();
+    if request.is_oob() {
+        let confidential = match state.store.get_client(&request.client_id).await {
+            Ok(client) => client.is_some_and(|c| c.is_confidential()),
+            Err(error) => return internal(error),
+        };
+        let curl = curl_command(
+            issuer,
+            code,
+            redirect_uri::OOB,
+            &request.client_id,
+            request.code_challenge.is_some(),
+            confidential,
+        );
+        let page = CallbackPage {
+            code: Some(code.to_string()),
+            state: request.state.clone(),
+            error: None,
+            error_description: None,
+            curl: Some(curl),
+        };
+        return pages::page(StatusCode::OK, &page, &[]);
+    }
+    let mut params = vec![("code", code)];
+    if let Some(s) = &request.state {
+        params.push(("state", s));
+    }
+    params.push(("iss", issuer));
+    match authorize::redirect_with(&request.redirect_uri, &params) {
+        Ok(location) => see_other(&location),
+        Err(message) => internal(anyhow::anyhow!(message)),
+    }
+}
+
+/// Reports an error to the client through its verified redirect URI (RFC 6749 §4.1.2.1).
+pub(crate) fn fail(state: &AppState, redirect: &ErrorRedirect) -> Response {
+    if redirect.redirect_uri == redirect_uri::OOB {
+        let page = CallbackPage {
+            code: None,
+            state: redirect.state.clone(),
+            error: Some(redirect.error.to_string()),
+            error_description: Some(redirect.description.clone()),
+            curl: None,
+        };
+        return pages::page(StatusCode::BAD_REQUEST, &page, &[]);
+    }
+    let mut params = vec![
+        ("error", redirect.error),
+        ("error_description", redirect.description.as_str()),
+    ];
+    if let Some(s) = &redirect.state {
+        params.push(("state", s));
+    }
+    params.push(("iss", state.settings.issuer()));
+    match authorize::redirect_with(&redirect.redirect_uri, &params) {
+        Ok(location) => see_other(&location),
+        Err(message) => internal(anyhow::anyhow!(message)),
+    }
+}

@@ -1,0 +1,100 @@
+//! Dynamic client registration endpoint (RFC 7591 §3), gated by `clients.registration`.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use subtle::ConstantTimeEq;
+
+use crate::config::Registration;
+use crate::error::OAuthError;
+use crate::http::AppState;
+use crate::oauth::clients::RegisterError;
+use crate::oauth::registration;
+
+/// RFC 7591 §3.1 (request) / §3.2 (response)
+#[tracing::instrument(skip_all, fields(client_id))]
+pub async fn register(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, OAuthError> {
+    authorize_registration(&state, &headers)?;
+    let metadata: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
+        OAuthError::new(
+            "invalid_client_metadata",
+            format!("the body must be JSON client metadata: {e}"),
+        )
+    })?;
+    let (client, method) =
+        registration::parse(&metadata).map_err(|e| OAuthError::new(e.code, e.description))?;
+    let client_id = client.id.clone();
+    tracing::Span::current().record("client_id", client_id.as_str());
+    let response = registration::register(&state.store, client, method)
+        .await
+        .map_err(|e| match e {
+            RegisterError::Invalid(description) => {
+                OAuthError::new("invalid_client_metadata", description)
+            }
+            RegisterError::Duplicate(_) => {
+                OAuthError::internal_msg("random client id collided".into())
+            }
+            RegisterError::Internal(error) => OAuthError::internal(error),
+        })?;
+    crate::audit::record(
+        &state.store,
+        "client_registered",
+        Some(&client_id),
+        None,
+        json!({
+            "origin": "dynamic",
+            "client_name": response["client_name"],
+            "redirect_uris": response["redirect_uris"],
+            "token_endpoint_auth_method": method,
+        }),
+    );
+    let mut response = (StatusCode::CREATED, Json(response)).into_response();
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
+}
+
+/// `open`: anyone; `token`: the configured initial access token as Bearer; `off`: nobody.
+fn authorize_registration(state: &AppState, headers: &HeaderMap) -> Result<(), OAuthError> {
+    let settings = &state.settings.clients;
+    match settings.registration {
+        Registration::Open => Ok(()),
+        Registration::Off => {
+            let mut error = OAuthError::new(
+                "access_denied",
+                "dynamic client registration is disabled on this server",
+            );
+            error.status = StatusCode::FORBIDDEN;
+            Err(error)
+        }
+        Registration::Token => {
+            let presented = headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .unwrap_or("");
+            let expected = settings.registration_token.as_deref().unwrap_or("");
+            let ok =
+                !expected.is_empty() && bool::from(presented.as_bytes().ct_eq(expected.as_bytes()));
+            if ok {
+                return Ok(());
+            }
+            let mut error = OAuthError::new(
+                "invalid_token",
+                "registration needs the initial access token as a Bearer token",
+            )
+            .with_www_authenticate("Bearer error=\"invalid_token\"");
+            error.status = StatusCode::UNAUTHORIZED;
+            Err(error)
+        }
+    }
+}

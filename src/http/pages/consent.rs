@@ -1,0 +1,220 @@
+//! The consent page: who is asking, where the answer goes, and what each scope unlocks.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+
+use super::{csrf_failure, error_page, internal, page, read_form, session_cookie, with_cookie};
+use crate::http::AppState;
+use crate::http::oauth::authorize::{deliver_code, fail};
+use crate::oauth::authorize::{AuthorizationRequest, ErrorRedirect, redirect_origin};
+use crate::oauth::consent::{ScopeDescription, describe};
+use crate::oauth::sessions::{self, Session};
+
+#[derive(Template)]
+#[template(path = "consent.html")]
+struct ConsentPage {
+    client_name: String,
+    client_id: String,
+    redirect_host: String,
+    scopes: Vec<ScopeDescription>,
+    csrf_token: String,
+    request_id: String,
+}
+
+/// Where a redirect URI sends the user, in words: its host, or what kind of target it is.
+fn redirect_host(uri: &str) -> String {
+    if uri == crate::oauth::redirect_uri::OOB {
+        return "this server's own page (out-of-band)".into();
+    }
+    match url::Url::parse(uri) {
+        Ok(url) => match url.host_str() {
+            Some(host) => match url.port() {
+                Some(port) => format!("{host}:{port}"),
+                None => host.to_string(),
+            },
+            None => format!("the application registered for {}:", url.scheme()),
+        },
+        Err(_) => uri.to_string(),
+    }
+}
+
+/// Continues a pending request for a logged-in user: a code at once when an earlier
+/// approval covers it, the consent page otherwise.
+pub(crate) async fn proceed(
+    state: &AppState,
+    session: &Session,
+    user_id: &str,
+    request: &AuthorizationRequest,
+    pending: &str,
+) -> Response {
+    let client = match state.store.get_client(&request.client_id).await {
+        Ok(Some(client)) if client.disabled_at.is_none() => client,
+        Ok(_) => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "Unknown client",
+                "This client is no longer registered.",
+            );
+        }
+        Err(error) => return internal(error),
+    };
+    match state.auth.consent_covers(user_id, request).await {
+        Ok(true) => {
+            match state
+                .store
+                .take_session_pending(&session.record.id_hash, pending)
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => return already_used(),
+                Err(error) => return internal(error),
+            }
+            return match state.auth.issue(user_id, request).await {
+                Ok(code) => deliver_code(state, request, &code).await,
+                Err(error) => internal(error),
+            };
+        }
+        Ok(false) => {}
+        Err(error) => return internal(error),
+    }
+    let view = ConsentPage {
+        client_name: client.name,
+        client_id: client.id,
+        redirect_host: redirect_host(&request.redirect_uri),
+        scopes: describe(&request.scope),
+        csrf_token: session.record.csrf_token.clone(),
+        request_id: request.request_id.clone(),
+    };
+    let targets: Vec<String> = redirect_origin(&request.redirect_uri).into_iter().collect();
+    page(StatusCode::OK, &view, &targets)
+}
+
+fn already_used() -> Response {
+    error_page(
+        StatusCode::BAD_REQUEST,
+        "Request already answered",
+        "This authorization request was already answered. Start again from the application.",
+    )
+}
+
+fn nothing_pending() -> Response {
+    error_page(
+        StatusCode::BAD_REQUEST,
+        "No authorization request",
+        "No authorization request is waiting for your answer (it may have been answered \
+         already, or your session expired). Start again from the application.",
+    )
+}
+
+/// The logged-in session and its pending request, or the page to show instead.
+async fn pending(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<(Session, String, AuthorizationRequest), Response> {
+    let cookie = session_cookie(&state.settings, headers);
+    let session = match sessions::load(&state.store, cookie).await {
+        Ok(Some(session)) => session,
+        Ok(None) => return Err(nothing_pending()),
+        Err(error) => return Err(internal(error)),
+    };
+    let Some(raw) = session.record.pending.clone() else {
+        return Err(nothing_pending());
+    };
+    let request: AuthorizationRequest = serde_json::from_str(&raw).map_err(internal)?;
+    Ok((session, raw, request))
+}
+
+pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let (session, raw, request) = match pending(&state, &headers).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let Some(user_id) = session.user_id().map(str::to_string) else {
+        return super::see_other("/login");
+    };
+    let response = proceed(&state, &session, &user_id, &request, &raw).await;
+    with_cookie(response, &state.settings, &session)
+}
+
+/// The user's answer. The pending request is consumed first, so a replayed or
+/// double-submitted form can never produce a second code.
+#[tracing::instrument(skip_all, fields(client_id))]
+pub async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let form = match read_form(&body) {
+        Ok(form) => form,
+        Err(response) => return *response,
+    };
+    let cookie = session_cookie(&state.settings, &headers);
+    let session = match sessions::load(&state.store, cookie).await {
+        Ok(Some(session)) => session,
+        Ok(None) => return csrf_failure(),
+        Err(error) => return internal(error),
+    };
+    if !session.csrf_matches(form.get("csrf_token").map(String::as_str)) {
+        return csrf_failure();
+    }
+    let Some(user_id) = session.user_id().map(str::to_string) else {
+        return csrf_failure();
+    };
+    let Some(raw) = session.record.pending.clone() else {
+        return already_used();
+    };
+    let request: AuthorizationRequest = match serde_json::from_str(&raw) {
+        Ok(request) => request,
+        Err(error) => return internal(error),
+    };
+    tracing::Span::current().record("client_id", request.client_id.as_str());
+    if form.get("request_id") != Some(&request.request_id) {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "Out-of-date form",
+            "This consent form belongs to another authorization request. Start again from the application.",
+        );
+    }
+    match state
+        .store
+        .take_session_pending(&session.record.id_hash, &raw)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => return already_used(),
+        Err(error) => return internal(error),
+    }
+    let decision = form.get("decision").map(String::as_str);
+    if let Some(decision @ ("approve" | "deny")) = decision {
+        crate::audit::record(
+            &state.store,
+            if decision == "approve" {
+                "consent_approved"
+            } else {
+                "consent_denied"
+            },
+            Some(&request.client_id),
+            Some(&user_id),
+            serde_json::json!({ "scope": request.scope }),
+        );
+    }
+    match decision {
+        Some("approve") => match state.auth.approve(&user_id, &request).await {
+            Ok(code) => deliver_code(&state, &request, &code).await,
+            Err(error) => internal(error),
+        },
+        Some("deny") => fail(
+            &state,
+            &ErrorRedirect {
+                redirect_uri: request.redirect_uri.clone(),
+                error: "access_denied",
+                description: "the user denied the request".into(),
+                state: request.state.clone(),
+            },
+        ),
+        _ => error_page(
+            StatusCode::BAD_REQUEST,
+            "Invalid form",
+            "Choose Allow or Deny.",
+        ),
+    }
+}

@@ -1,0 +1,140 @@
+//! The login page and form. After login the pending authorization request (kept in the
+//! session row, not in a cookie) continues at `/consent`.
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+
+use super::{csrf_failure, internal, page, read_form, see_other, session_cookie, with_cookie};
+use crate::http::AppState;
+use crate::oauth::authorize::{AuthorizationRequest, redirect_origin};
+use crate::oauth::login::{self, LoginOutcome};
+use crate::oauth::sessions::{self, Session};
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    csrf_token: String,
+    error: Option<String>,
+    client_name: Option<String>,
+}
+
+/// The login form, naming the client when a request is waiting. The CSP allows the
+/// client's origin as a form target because a remembered consent redirects straight there.
+async fn render(
+    state: &AppState,
+    session: &Session,
+    status: StatusCode,
+    error: Option<&str>,
+) -> Response {
+    let request = session
+        .record
+        .pending
+        .as_deref()
+        .and_then(|raw| serde_json::from_str::<AuthorizationRequest>(raw).ok());
+    let mut client_name = None;
+    let mut targets = Vec::new();
+    if let Some(request) = &request {
+        match state.store.get_client(&request.client_id).await {
+            Ok(client) => client_name = client.map(|c| c.name),
+            Err(error) => return internal(error),
+        }
+        targets.extend(redirect_origin(&request.redirect_uri));
+    }
+    let view = LoginPage {
+        csrf_token: session.record.csrf_token.clone(),
+        error: error.map(str::to_string),
+        client_name,
+    };
+    with_cookie(page(status, &view, &targets), &state.settings, session)
+}
+
+pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let cookie = session_cookie(&state.settings, &headers);
+    let session = match sessions::load_or_create(&state.store, cookie).await {
+        Ok(session) => session,
+        Err(error) => return internal(error),
+    };
+    if session.user_id().is_some() {
+        let next = if session.record.pending.is_some() {
+            "/consent"
+        } else {
+            "/account/apps"
+        };
+        return see_other(next);
+    }
+    render(&state, &session, StatusCode::OK, None).await
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn submit(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = match read_form(&body) {
+        Ok(form) => form,
+        Err(response) => return *response,
+    };
+    let cookie = session_cookie(&state.settings, &headers);
+    let session = match sessions::load(&state.store, cookie).await {
+        Ok(Some(session)) => session,
+        Ok(None) => return csrf_failure(),
+        Err(error) => return internal(error),
+    };
+    if !session.csrf_matches(form.get("csrf_token").map(String::as_str)) {
+        return csrf_failure();
+    }
+    let username = form.get("username").map(|u| u.trim()).unwrap_or("");
+    let password = form.get("password").map(String::as_str).unwrap_or("");
+    let ip = peer.ip().to_string();
+    let outcome = login::log_in(&state.store, &state.login_throttle, username, password, &ip).await;
+    match outcome {
+        Err(error) => internal(error),
+        Ok(LoginOutcome::Throttled) => {
+            tracing::warn!(client.ip = %ip, "login refused: too many failures");
+            let message = "Too many failed attempts. Wait a few minutes and try again.";
+            render(
+                &state,
+                &session,
+                StatusCode::TOO_MANY_REQUESTS,
+                Some(message),
+            )
+            .await
+        }
+        Ok(LoginOutcome::Invalid) => {
+            tracing::info!(client.ip = %ip, "login failed");
+            render(
+                &state,
+                &session,
+                StatusCode::UNAUTHORIZED,
+                Some("Invalid username or password."),
+            )
+            .await
+        }
+        Ok(LoginOutcome::LoggedIn(user)) => {
+            let session = match sessions::log_in(&state.store, &session, &user.id).await {
+                Ok(session) => session,
+                Err(error) => return internal(error),
+            };
+            crate::audit::record(
+                &state.store,
+                "user_login",
+                None,
+                Some(&user.id),
+                serde_json::json!({ "ip": ip }),
+            );
+            let next = if session.record.pending.is_some() {
+                "/consent"
+            } else {
+                "/account/apps"
+            };
+            with_cookie(see_other(next), &state.settings, &session)
+        }
+    }
+}

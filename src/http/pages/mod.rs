@@ -1,0 +1,173 @@
+//! The browser pages: login, consent, callback, connected apps, logout, and what they share
+//! (security headers, error pages, form parsing, the stylesheet).
+
+mod apps;
+mod callback;
+pub(crate) mod consent;
+mod cookie;
+mod login;
+mod logout;
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Router;
+use axum::body::Bytes;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+pub(crate) use cookie::{session_cookie, with_cookie};
+
+use super::AppState;
+use crate::error::LoggedError;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(login::show).post(login::submit))
+        .route("/consent", get(consent::show).post(consent::submit))
+        .route("/oauth/callback", get(callback::show))
+        .route("/account/apps", get(apps::show))
+        .route("/account/apps/revoke", post(apps::revoke))
+        .route("/logout", get(logout::log_out).post(logout::log_out))
+        .route("/static/style.css", get(stylesheet))
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        include_str!("../../../static/style.css"),
+    )
+        .into_response()
+}
+
+/// An HTML page with the headers every page gets. `form_targets` are origins a form
+/// on this page may end up at after a redirect (CSP `form-action` covers redirects).
+pub(crate) fn page(
+    status: StatusCode,
+    template: &impl Template,
+    form_targets: &[String],
+) -> Response {
+    let body = match template.render() {
+        Ok(body) => body,
+        Err(error) => return internal(anyhow::anyhow!("template failed: {error}")),
+    };
+    let mut response = (status, axum::response::Html(body)).into_response();
+    let csp = format!(
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'{}{}; \
+         frame-ancestors 'none'; base-uri 'none'",
+        if form_targets.is_empty() { "" } else { " " },
+        form_targets.join(" ")
+    );
+    let headers = response.headers_mut();
+    if let Ok(csp) = HeaderValue::from_str(&csp) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    for (name, value) in [
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::CACHE_CONTROL, "no-store"),
+        (header::REFERRER_POLICY, "no-referrer"),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    title: &'a str,
+    message: &'a str,
+}
+
+/// A page saying what went wrong; never a redirect.
+pub(crate) fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
+    page(status, &ErrorPage { title, message }, &[])
+}
+
+/// An opaque 500 page; the cause goes to the log middleware, not the user.
+pub(crate) fn internal(error: impl Into<anyhow::Error>) -> Response {
+    let message = "The server could not complete the request. Please try again.";
+    let mut response = match (ErrorPage {
+        title: "Something went wrong",
+        message,
+    })
+    .render()
+    {
+        Ok(body) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            axum::response::Html(body),
+        )
+            .into_response(),
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, message).into_response(),
+    };
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+        .extensions_mut()
+        .insert(LoggedError(std::sync::Arc::new(error.into())));
+    response
+}
+
+pub(crate) fn csrf_failure() -> Response {
+    error_page(
+        StatusCode::FORBIDDEN,
+        "Request refused",
+        "This form has expired or did not come from this site. Go back, reload the page and try again.",
+    )
+}
+
+/// A POSTed form, or a 400 page.
+pub(crate) fn read_form(body: &Bytes) -> Result<HashMap<String, String>, Box<Response>> {
+    super::oauth::form::parse_form(body).map_err(|e| {
+        Box::new(error_page(
+            StatusCode::BAD_REQUEST,
+            "Invalid form",
+            &e.description,
+        ))
+    })
+}
+
+/// A 303 to `location` (after a POST, or to send the browser on).
+pub(crate) fn see_other(location: &str) -> Response {
+    match HeaderValue::from_str(location) {
+        Ok(value) => {
+            let mut response = StatusCode::SEE_OTHER.into_response();
+            response.headers_mut().insert(header::LOCATION, value);
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+        }
+        Err(_) => internal(anyhow::anyhow!(
+            "redirect target is not a valid header value"
+        )),
+    }
+}
+
+/// Unix seconds as a UTC date and time for the pages.
+pub(crate) fn format_time(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil-from-days (Howard Hinnant), to avoid a date crate for one format.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        rem / 3600,
+        (rem % 3600) / 60
+    )
+}

@@ -1,0 +1,246 @@
+//! The authorization request (RFC 6749 §4.1.1, OAuth 2.1 §4.1.1): validated into an
+//! [`AuthorizationRequest`], or an error that says whether it may go back to the client.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use super::AuthServer;
+use super::clients::GRANT_AUTHORIZATION_CODE;
+use super::scope::ScopeSet;
+use super::{pkce, redirect_uri, resource};
+use crate::crypto;
+use crate::storage::ClientRecord;
+
+/// A request that passed every check; kept in the session while the user logs in and consents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthorizationRequest {
+    /// Ties a consent form to this request, so a form for another request cannot approve it.
+    pub request_id: String,
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub state: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    pub resource: String,
+}
+
+impl AuthorizationRequest {
+    pub fn is_oob(&self) -> bool {
+        self.redirect_uri == redirect_uri::OOB
+    }
+}
+
+/// Why a request failed, and so where the user agent may be sent.
+#[derive(Debug)]
+pub enum AuthorizeError {
+    /// The client or redirect URI cannot be trusted: show a page, never redirect (§4.1.2.1).
+    Page(String),
+    /// The redirect URI is verified: report the error to the client through it.
+    Redirect(ErrorRedirect),
+    Internal(anyhow::Error),
+}
+
+#[derive(Debug, Clone)]
+pub struct ErrorRedirect {
+    pub redirect_uri: String,
+    pub error: &'static str,
+    pub description: String,
+    pub state: Option<String>,
+}
+
+impl From<sqlx::Error> for AuthorizeError {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Internal(error.into())
+    }
+}
+
+impl AuthServer {
+    /// Validates the query of an authorization request. The client and redirect URI are
+    /// checked first: until both are known good, no error may redirect anywhere.
+    pub async fn validate_authorization(
+        &self,
+        params: &HashMap<String, String>,
+    ) -> Result<(AuthorizationRequest, ClientRecord), AuthorizeError> {
+        let get = |key: &str| {
+            params
+                .get(key)
+                .map(String::as_str)
+                .filter(|v| !v.is_empty())
+        };
+        let client_id = get("client_id")
+            .ok_or_else(|| AuthorizeError::Page("The request has no client_id.".into()))?;
+        let client = match self.store.get_client(client_id).await? {
+            Some(client) if client.disabled_at.is_none() => client,
+            _ => {
+                return Err(AuthorizeError::Page(format!(
+                    "No client with id {client_id:?} is registered here."
+                )));
+            }
+        };
+        let registered = client.redirect_uri_list();
+        let redirect = match get("redirect_uri") {
+            Some(uri)
+                if registered
+                    .iter()
+                    .any(|r| redirect_uri::matches_registered(uri, r)) =>
+            {
+                uri.to_string()
+            }
+            Some(uri) => {
+                return Err(AuthorizeError::Page(format!(
+                    "The redirect URI {uri:?} is not registered for this client."
+                )));
+            }
+            None if registered.len() == 1 => registered[0].clone(),
+            None => {
+                return Err(AuthorizeError::Page(
+                    "The request has no redirect_uri and the client has several registered.".into(),
+                ));
+            }
+        };
+        let state = params.get("state").cloned();
+        let fail = |error: &'static str, description: String| {
+            AuthorizeError::Redirect(ErrorRedirect {
+                redirect_uri: redirect.clone(),
+                error,
+                description,
+                state: state.clone(),
+            })
+        };
+        match get("response_type") {
+            None => return Err(fail("invalid_request", "response_type is required".into())),
+            Some("code") => {}
+            Some(other) => {
+                return Err(fail(
+                    "unsupported_response_type",
+                    format!("response_type {other:?} is not supported; use code"),
+                ));
+            }
+        }
+        if !client
+            .grant_type_list()
+            .iter()
+            .any(|g| g == GRANT_AUTHORIZATION_CODE)
+        {
+            return Err(fail(
+                "unauthorized_client",
+                "this client may not use the authorization code grant".into(),
+            ));
+        }
+        let allowed = ScopeSet::from_list(client.scope_list());
+        let scope = match get("scope") {
+            None => allowed.clone(),
+            Some(raw) => ScopeSet::parse(raw).map_err(|e| fail("invalid_scope", e))?,
+        };
+        let scope = if scope.is_empty() {
+            allowed.clone()
+        } else {
+            scope
+        };
+        scope
+            .ensure_supported()
+            .map_err(|e| fail("invalid_scope", e))?;
+        if !scope.is_subset_of(&allowed) {
+            let missing = scope.missing_from(&allowed).join(" ");
+            return Err(fail(
+                "invalid_scope",
+                format!("this client may not request: {missing}"),
+            ));
+        }
+        let method = get("code_challenge_method");
+        let (code_challenge, code_challenge_method) = match get("code_challenge") {
+            Some(challenge) => {
+                let allow_plain = self.settings.tokens.allow_plain_pkce;
+                let method = pkce::validate_challenge(challenge, method, allow_plain)
+                    .map_err(|e| fail("invalid_request", e))?;
+                (Some(challenge.to_string()), Some(method.to_string()))
+            }
+            None if method.is_some() => {
+                return Err(fail(
+                    "invalid_request",
+                    "code_challenge_method without code_challenge".into(),
+                ));
+            }
+            None if !client.is_confidential() => {
+                return Err(fail(
+                    "invalid_request",
+                    "public clients must use PKCE: send code_challenge (S256)".into(),
+                ));
+            }
+            None => (None, None),
+        };
+        let resource = resource::resolve(
+            get("resource"),
+            &self.settings.mcp_resource(),
+            self.settings.issuer(),
+        )
+        .map_err(|e| fail("invalid_target", e))?;
+        let request = AuthorizationRequest {
+            request_id: crypto::random_token(16),
+            client_id: client.id.clone(),
+            redirect_uri: redirect,
+            scope: scope.to_string(),
+            state,
+            code_challenge,
+            code_challenge_method,
+            resource,
+        };
+        Ok((request, client))
+    }
+}
+
+/// `redirect_uri` with `params` appended to its query (RFC 6749 §4.1.2), keeping its own query.
+pub fn redirect_with(redirect_uri: &str, params: &[(&str, &str)]) -> Result<String, String> {
+    let mut url = Url::parse(redirect_uri).map_err(|e| format!("bad redirect URI: {e}"))?;
+    {
+        let mut query = url.query_pairs_mut();
+        for (key, value) in params {
+            query.append_pair(key, value);
+        }
+    }
+    Ok(url.to_string())
+}
+
+/// The origin a browser checks a redirect against (CSP `form-action`): `scheme://host:port`,
+/// or just `scheme:` for private-use schemes. `None` for the OOB URN (no redirect happens).
+pub fn redirect_origin(redirect_uri: &str) -> Option<String> {
+    if redirect_uri == redirect_uri::OOB {
+        return None;
+    }
+    let url = Url::parse(redirect_uri).ok()?;
+    match url.scheme() {
+        "http" | "https" => Some(url.origin().ascii_serialization()),
+        scheme => Some(format!("{scheme}:")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirects_keep_the_registered_query_and_escape_values() {
+        let url = redirect_with("https://a.example/cb?x=1", &[("state", "a b&c")]).unwrap();
+        assert_eq!(url, "https://a.example/cb?x=1&state=a+b%26c");
+    }
+
+    #[test]
+    fn origins_for_csp() {
+        assert_eq!(
+            redirect_origin("https://claude.ai/api/cb").as_deref(),
+            Some("https://claude.ai")
+        );
+        assert_eq!(
+            redirect_origin("http://127.0.0.1:3000/cb").as_deref(),
+            Some("http://127.0.0.1:3000")
+        );
+        assert_eq!(
+            redirect_origin("com.example.app:/cb").as_deref(),
+            Some("com.example.app:")
+        );
+        assert_eq!(redirect_origin(redirect_uri::OOB), None);
+    }
+}

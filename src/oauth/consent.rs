@@ -1,0 +1,113 @@
+//! Consent: what a request asks for in words the user can judge, whether an earlier
+//! approval already covers it, and turning an approval into a code.
+
+use super::AuthServer;
+use super::authorize::AuthorizationRequest;
+use super::codes::CodeRequest;
+use super::scope::ScopeSet;
+use crate::mcp::catalog;
+use crate::storage;
+
+/// One requested scope as the consent page lists it.
+#[derive(Debug, Clone)]
+pub struct ScopeDescription {
+    pub name: String,
+    pub description: String,
+    /// "tool echo (Echo)", … from the MCP catalog, the same tables that enforce scopes.
+    pub unlocks: Vec<String>,
+}
+
+pub fn describe(scope: &str) -> Vec<ScopeDescription> {
+    let requested = ScopeSet::parse(scope).unwrap_or_default();
+    catalog::all_scopes()
+        .iter()
+        .filter(|info| requested.contains(info.name))
+        .map(|info| ScopeDescription {
+            name: info.name.to_string(),
+            description: info.description.to_string(),
+            unlocks: catalog::unlocked_by(info.name)
+                .into_iter()
+                .map(|entry| {
+                    // Say so when an item also needs a scope this request does not grant.
+                    let missing: Vec<&str> = entry
+                        .scopes
+                        .iter()
+                        .copied()
+                        .filter(|s| !requested.contains(s))
+                        .collect();
+                    if missing.is_empty() {
+                        format!("{entry} ({})", entry.title)
+                    } else {
+                        format!(
+                            "{entry} ({}), together with {}",
+                            entry.title,
+                            missing.join(" and ")
+                        )
+                    }
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+impl AuthServer {
+    /// Whether the user already approved at least these scopes for this client.
+    pub async fn consent_covers(
+        &self,
+        user_id: &str,
+        request: &AuthorizationRequest,
+    ) -> Result<bool, sqlx::Error> {
+        let Some(approved) = self.store.get_consent(user_id, &request.client_id).await? else {
+            return Ok(false);
+        };
+        let approved = ScopeSet::parse(&approved).unwrap_or_default();
+        let requested = ScopeSet::parse(&request.scope).unwrap_or_default();
+        Ok(requested.is_subset_of(&approved))
+    }
+
+    /// Remembers the approval (adding to earlier ones) and issues the code.
+    pub async fn approve(
+        &self,
+        user_id: &str,
+        request: &AuthorizationRequest,
+    ) -> anyhow::Result<String> {
+        let earlier = self
+            .store
+            .get_consent(user_id, &request.client_id)
+            .await?
+            .unwrap_or_default();
+        let union = ScopeSet::from_list(
+            earlier
+                .split_whitespace()
+                .chain(request.scope.split_whitespace())
+                .map(str::to_string),
+        );
+        self.store
+            .upsert_consent(
+                user_id,
+                &request.client_id,
+                &union.to_string(),
+                storage::unix_now(),
+            )
+            .await?;
+        self.issue(user_id, request).await
+    }
+
+    /// Issues the code for a request that needs no (further) consent.
+    pub async fn issue(
+        &self,
+        user_id: &str,
+        request: &AuthorizationRequest,
+    ) -> anyhow::Result<String> {
+        self.issue_code(CodeRequest {
+            client_id: request.client_id.clone(),
+            user_id: user_id.to_string(),
+            redirect_uri: request.redirect_uri.clone(),
+            scope: request.scope.clone(),
+            resource: request.resource.clone(),
+            code_challenge: request.code_challenge.clone(),
+            code_challenge_method: request.code_challenge_method.clone(),
+        })
+        .await
+    }
+}

@@ -1,0 +1,74 @@
+//! Remembered consents and the per-user view of grants ("connected apps").
+
+use sqlx::FromRow;
+
+use super::Store;
+
+/// One live grant as the connected-apps page shows it.
+#[derive(Debug, Clone, FromRow)]
+pub struct UserGrant {
+    pub id: String,
+    pub client_id: String,
+    pub client_name: String,
+    pub scope: String,
+    pub created_at: i64,
+    pub last_used_at: i64,
+}
+
+impl Store {
+    /// The scope string a user has approved for a client, if any.
+    pub async fn get_consent(
+        &self,
+        user_id: &str,
+        client_id: &str,
+    ) -> Result<Option<String>, sqlx::Error> {
+        sqlx::query_scalar("SELECT scope FROM consents WHERE user_id = $1 AND client_id = $2")
+            .bind(user_id)
+            .bind(client_id)
+            .fetch_optional(self.pool())
+            .await
+    }
+
+    pub async fn upsert_consent(
+        &self,
+        user_id: &str,
+        client_id: &str,
+        scope: &str,
+        now: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO consents (user_id, client_id, scope, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $4) ON CONFLICT (user_id, client_id) \
+             DO UPDATE SET scope = $3, updated_at = $4",
+        )
+        .bind(user_id)
+        .bind(client_id)
+        .bind(scope)
+        .bind(now)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn delete_consent(&self, user_id: &str, client_id: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM consents WHERE user_id = $1 AND client_id = $2")
+            .bind(user_id)
+            .bind(client_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// A user's unrevoked grants, newest first.
+    pub async fn list_user_grants(&self, user_id: &str) -> Result<Vec<UserGrant>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT g.id, g.client_id, c.name AS client_name, g.scope, g.created_at, \
+             g.last_used_at FROM grants g JOIN clients c ON c.id = g.client_id \
+             WHERE g.user_id = $1 AND g.revoked_at IS NULL \
+             ORDER BY g.created_at DESC, g.id",
+        )
+        .bind(user_id)
+        .fetch_all(self.pool())
+        .await
+    }
+}
