@@ -43,6 +43,8 @@ max_body_bytes = 1048576
 seed_documented = true
 introspect_any = []
 registration = "open"
+metadata_documents = true
+metadata_documents_allow_private = false
 
 [bootstrap]
 "#;
@@ -122,6 +124,10 @@ pub struct ClientSettings {
     pub introspect_any: Vec<String>,
     /// Who may use dynamic client registration (RFC 7591).
     pub registration: Registration,
+    /// Accept https `client_id`s that name a Client ID Metadata Document (MCP 2025-11-25).
+    pub metadata_documents: bool,
+    /// TEST ONLY: let metadata documents live on loopback/private addresses and plain http.
+    pub metadata_documents_allow_private: bool,
     /// The initial access token `registration = "token"` requires (RFC 7591 §3).
     #[serde(default, serialize_with = "redact_option")]
     pub registration_token: Option<String>,
@@ -135,6 +141,11 @@ impl fmt::Debug for ClientSettings {
             .field("introspect_any", &self.introspect_any)
             .field("registration", &self.registration)
             .field("registration_token", &token)
+            .field("metadata_documents", &self.metadata_documents)
+            .field(
+                "metadata_documents_allow_private",
+                &self.metadata_documents_allow_private,
+            )
             .finish()
     }
 }

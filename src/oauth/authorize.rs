@@ -72,7 +72,11 @@ impl AuthServer {
         };
         let client_id = get("client_id")
             .ok_or_else(|| AuthorizeError::Page("The request has no client_id.".into()))?;
-        let client = match self.store.get_client(client_id).await? {
+        let client = match self
+            .find_client(client_id)
+            .await
+            .map_err(AuthorizeError::Page)?
+        {
             Some(client) if client.disabled_at.is_none() => client,
             _ => {
                 return Err(AuthorizeError::Page(format!(

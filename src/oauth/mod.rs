@@ -8,6 +8,7 @@ pub mod consent;
 pub mod error;
 pub mod introspection;
 pub mod login;
+pub mod metadata_documents;
 pub mod pkce;
 pub mod redirect_uri;
 pub mod registration;
@@ -35,6 +36,7 @@ pub struct AuthServer {
     pub keys: Arc<KeyRing>,
     pub revocations: Arc<RevocationList>,
     pub secret_cache: Arc<client_auth::SecretCache>,
+    pub metadata_documents: Arc<metadata_documents::MetadataDocuments>,
     /// Derives a refresh token's successor, so a grace-window retry gets the same one.
     refresh_key: Arc<[u8; 32]>,
 }
@@ -54,13 +56,39 @@ impl AuthServer {
             .await?;
         let refresh_key: [u8; 32] = crypto::sha256_bytes(&encoded);
         let ttl = Duration::from_secs(settings.tokens.secret_cache_ttl_secs);
+        let allow_private = settings.clients.metadata_documents_allow_private;
         Ok(Self {
             settings,
             store,
             keys,
             revocations,
             secret_cache: Arc::new(client_auth::SecretCache::new(ttl)),
+            metadata_documents: Arc::new(metadata_documents::MetadataDocuments::new(allow_private)),
             refresh_key: Arc::new(refresh_key),
+        })
+    }
+
+    /// A client by id: registered, or described by a Client ID Metadata Document when the
+    /// id is a URL (fetched, validated and stored). `Err` carries a readable refusal.
+    pub async fn find_client(
+        &self,
+        client_id: &str,
+    ) -> Result<Option<crate::storage::ClientRecord>, String> {
+        if self.settings.clients.metadata_documents
+            && metadata_documents::is_document_url(client_id)
+        {
+            return self
+                .metadata_documents
+                .resolve(&self.store, client_id)
+                .await
+                .map(Some)
+                .map_err(|e| {
+                    format!("The client metadata document at {client_id} was refused: {e}")
+                });
+        }
+        self.store.get_client(client_id).await.map_err(|e| {
+            tracing::error!(error = %e, "client lookup failed");
+            "The client could not be looked up; try again later.".to_string()
         })
     }
 

@@ -143,3 +143,28 @@ impl Store {
         Ok(updated == 1)
     }
 }
+
+impl Store {
+    /// Inserts or refreshes a client described by a metadata document. Only rows that came
+    /// from a document are updated, so a URL can never overwrite a registered client.
+    pub async fn upsert_metadata_client(&self, client: &ClientRecord) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO clients (id, secret_hash, name, redirect_uris, scopes, grant_types, \
+             token_endpoint_auth_method, origin, created_at, updated_at, disabled_at) \
+             VALUES ($1, NULL, $2, $3, $4, $5, $6, 'metadata', $7, $7, NULL) \
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, \
+             redirect_uris = excluded.redirect_uris, scopes = excluded.scopes, \
+             updated_at = excluded.updated_at WHERE clients.origin = 'metadata'",
+        )
+        .bind(&client.id)
+        .bind(&client.name)
+        .bind(&client.redirect_uris)
+        .bind(&client.scopes)
+        .bind(&client.grant_types)
+        .bind(&client.token_endpoint_auth_method)
+        .bind(client.created_at)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+}

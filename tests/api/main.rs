@@ -10,6 +10,7 @@ mod consent;
 mod health;
 mod keys;
 mod mcp;
+mod metadata_documents;
 mod pages;
 mod protected;
 mod register;

@@ -33,6 +33,7 @@ pub async fn authorization_server(State(state): State<AppState>) -> Json<Value> 
         "introspection_endpoint_auth_methods_supported": auth_methods,
         "scopes_supported": scope::supported(),
         "authorization_response_iss_parameter_supported": true,
+        "client_id_metadata_document_supported": settings.clients.metadata_documents,
         "service_documentation": format!("{base}/"),
     });
     // Advertising a registration endpoint that refuses everyone would mislead clients.

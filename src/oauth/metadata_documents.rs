@@ -1,0 +1,300 @@
+//! Client ID Metadata Documents (MCP 2025-11-25): an https `client_id` is the URL of the
+//! client's own metadata, fetched without letting a caller aim us at internal hosts.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use url::Url;
+
+use super::redirect_uri;
+use super::scope::{self, ScopeSet};
+use crate::storage::{self, ClientRecord, Store};
+
+const MAX_DOCUMENT_BYTES: usize = 5 * 1024;
+const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
+/// Caching follows Cache-Control `max-age`, within these bounds.
+const MIN_CACHE: Duration = Duration::from_secs(60);
+const MAX_CACHE: Duration = Duration::from_secs(24 * 3600);
+
+/// Fetches, validates and caches metadata documents.
+pub struct MetadataDocuments {
+    allow_private: bool,
+    fresh_until: Mutex<HashMap<String, Instant>>,
+}
+
+/// Whether `client_id` names a metadata document rather than a registered id.
+pub fn is_document_url(client_id: &str) -> bool {
+    client_id.starts_with("https://") || client_id.starts_with("http://")
+}
+
+/// Addresses a public document may live at: not loopback, private, link-local, shared,
+/// documentation, multicast or otherwise reserved.
+fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || v4.is_multicast()
+                || a == 0
+                || a >= 240
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 198 && (18..20).contains(&b))
+                || (a == 192 && b == 0))
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || first == 0x2001 && v6.segments()[1] == 0x0db8)
+        }
+    }
+}
+
+impl MetadataDocuments {
+    pub fn new(allow_private: bool) -> Self {
+        Self {
+            allow_private,
+            fresh_until: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The client a document URL describes, fetched if the cached copy is stale and stored
+    /// (codes and grants reference clients by id). Errors are readable refusals.
+    pub async fn resolve(&self, store: &Store, client_id: &str) -> Result<ClientRecord, String> {
+        let fresh = self
+            .fresh_until
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(client_id)
+            .is_some_and(|until| *until > Instant::now());
+        if fresh && let Ok(Some(client)) = store.get_client(client_id).await {
+            return Ok(client);
+        }
+        let (document, max_age) = self.fetch(client_id).await?;
+        let record = to_client(client_id, &document)?;
+        store
+            .upsert_metadata_client(&record)
+            .await
+            .map_err(|e| format!("could not store the client: {e}"))?;
+        let stored = store
+            .get_client(client_id)
+            .await
+            .map_err(|e| format!("could not read the client back: {e}"))?
+            .filter(|c| c.origin == "metadata")
+            .ok_or_else(|| format!("client id {client_id:?} belongs to a registered client"))?;
+        self.fresh_until
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(client_id.to_string(), Instant::now() + max_age);
+        Ok(stored)
+    }
+
+    /// GET with https only, vetted addresses pinned for the connection, no redirects, a
+    /// timeout and a size cap.
+    async fn fetch(&self, client_id: &str) -> Result<(Value, Duration), String> {
+        let url = Url::parse(client_id).map_err(|e| format!("client_id is not a URL: {e}"))?;
+        if url.scheme() != "https" && !(self.allow_private && url.scheme() == "http") {
+            return Err("a metadata document client_id must be an https URL".into());
+        }
+        if url.path() == "/" || url.fragment().is_some() || !url.username().is_empty() {
+            return Err("a metadata document URL needs a path and no fragment or user info".into());
+        }
+        let host = url
+            .host_str()
+            .ok_or("the client_id URL has no host")?
+            .to_string();
+        let port = url.port_or_known_default().unwrap_or(443);
+        let addresses: Vec<SocketAddr> = tokio::time::timeout(
+            FETCH_TIMEOUT,
+            tokio::net::lookup_host((host.trim_matches(['[', ']']), port)),
+        )
+        .await
+        .map_err(|_| format!("resolving {host} timed out"))?
+        .map_err(|e| format!("cannot resolve {host}: {e}"))?
+        .collect();
+        let Some(first) = addresses.first().copied() else {
+            return Err(format!("{host} has no addresses"));
+        };
+        for address in &addresses {
+            let ip = address.ip();
+            let permitted = is_public(ip) || (self.allow_private && !is_link_local(ip));
+            if !permitted {
+                return Err(format!(
+                    "{host} resolves to {ip}, a private, loopback or link-local address; refused"
+                ));
+            }
+        }
+        // Pin the vetted address so a second DNS answer cannot redirect the connection.
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(FETCH_TIMEOUT)
+            .no_proxy()
+            .resolve(&host, first)
+            .build()
+            .map_err(|e| format!("http client: {e}"))?;
+        let mut response = client
+            .get(url.clone())
+            .header("Accept", "application/json")
+            .send()
+            .await
+            .map_err(|e| format!("fetching the metadata document failed: {e}"))?;
+        if response.status() != reqwest::StatusCode::OK {
+            return Err(format!(
+                "the metadata document answered {} (redirects are not followed)",
+                response.status()
+            ));
+        }
+        let max_age = cache_lifetime(response.headers().get("cache-control"));
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| format!("reading the metadata document failed: {e}"))?
+        {
+            body.extend_from_slice(&chunk);
+            if body.len() > MAX_DOCUMENT_BYTES {
+                return Err(format!(
+                    "the metadata document exceeds {MAX_DOCUMENT_BYTES} bytes"
+                ));
+            }
+        }
+        let document = serde_json::from_slice(&body)
+            .map_err(|e| format!("the metadata document is not JSON: {e}"))?;
+        Ok((document, max_age))
+    }
+}
+
+fn is_link_local(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_link_local(),
+        IpAddr::V6(v6) => (v6.segments()[0] & 0xffc0) == 0xfe80,
+    }
+}
+
+fn cache_lifetime(header: Option<&reqwest::header::HeaderValue>) -> Duration {
+    let value = header.and_then(|v| v.to_str().ok()).unwrap_or("");
+    if value.contains("no-store") || value.contains("no-cache") {
+        return Duration::ZERO;
+    }
+    value
+        .split(',')
+        .filter_map(|part| part.trim().strip_prefix("max-age="))
+        .find_map(|secs| secs.parse::<u64>().ok())
+        .map(Duration::from_secs)
+        .unwrap_or(MIN_CACHE)
+        .min(MAX_CACHE)
+}
+
+/// Validates a document into a public client (MCP 2025-11-25 client ID metadata rules).
+fn to_client(client_id: &str, doc: &Value) -> Result<ClientRecord, String> {
+    if doc.get("client_id").and_then(Value::as_str) != Some(client_id) {
+        return Err("the document's client_id does not equal its URL".into());
+    }
+    if doc.get("client_secret").is_some() || doc.get("client_secret_expires_at").is_some() {
+        return Err("a metadata document must not carry a client secret".into());
+    }
+    match doc
+        .get("token_endpoint_auth_method")
+        .and_then(Value::as_str)
+    {
+        None | Some("none") => {}
+        Some(other) => {
+            return Err(format!(
+                "token_endpoint_auth_method {other:?} is not supported; use none"
+            ));
+        }
+    }
+    let uris: Vec<String> = doc
+        .get("redirect_uris")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default();
+    if uris.is_empty() {
+        return Err("the document has no redirect_uris".into());
+    }
+    for uri in &uris {
+        if uri == redirect_uri::OOB || uri.chars().any(char::is_whitespace) {
+            return Err(format!("redirect URI {uri:?} is not allowed"));
+        }
+        redirect_uri::validate_for_registration(uri)?;
+    }
+    let scopes = match doc.get("scope").and_then(Value::as_str) {
+        Some(requested) => {
+            let set = ScopeSet::parse(requested)?;
+            set.ensure_supported()?;
+            set
+        }
+        None => ScopeSet::from_list(scope::supported()),
+    };
+    let name: String = doc
+        .get("client_name")
+        .and_then(Value::as_str)
+        .map(|n| n.chars().take(200).collect())
+        .unwrap_or_else(|| {
+            Url::parse(client_id)
+                .ok()
+                .and_then(|u| u.host_str().map(String::from))
+                .unwrap_or_default()
+        });
+    let now = storage::unix_now();
+    Ok(ClientRecord {
+        id: client_id.to_string(),
+        secret_hash: None,
+        name,
+        redirect_uris: uris.join(" "),
+        scopes: scopes.to_string(),
+        grant_types: "authorization_code refresh_token".into(),
+        token_endpoint_auth_method: "none".into(),
+        origin: "metadata".into(),
+        created_at: now,
+        updated_at: now,
+        disabled_at: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_public;
+
+    #[test]
+    fn internal_addresses_are_not_public() {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:127.0.0.1",
+            "224.0.0.1",
+        ] {
+            assert!(!is_public(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["93.184.216.34", "2606:4700::1111", "1.1.1.1"] {
+            assert!(is_public(ip.parse().unwrap()), "{ip}");
+        }
+    }
+}
