@@ -2,10 +2,11 @@
 //! hands every MCP method to the same scope-checked functions the REST endpoints use.
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, GetPromptRequestParams,
-    GetPromptResponse, Implementation, ListPromptsResult, ListResourcesResult, ListToolsResult,
-    PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities,
-    ServerConfig, Tool,
+    CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult,
+    CompletionInfo, ContentBlock, GetPromptRequestParams, GetPromptResponse, Implementation,
+    ListPromptsResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
+    ReadResourceRequestParams, ReadResourceResponse, Reference, ServerCapabilities, ServerConfig,
+    Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
@@ -39,6 +40,7 @@ impl ServerHandler for McpServer {
             .enable_tools()
             .enable_resources()
             .enable_prompts()
+            .enable_completions()
             .build();
         let implementation = Implementation::new(&self.identity.name, &self.identity.version);
         let config = ServerConfig::new(capabilities).with_server_info(implementation);
@@ -46,6 +48,29 @@ impl ServerHandler for McpServer {
             Some(text) => config.with_instructions(text.clone()),
             None => config,
         }
+    }
+
+    /// Suggestions for prompt arguments; resource templates have none (we serve no templates).
+    async fn complete(
+        &self,
+        request: CompleteRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, ErrorData> {
+        let values = match &request.r#ref {
+            Reference::Prompt(prompt) => self
+                .complete_prompt_argument_for(
+                    &caller_of(&context),
+                    &prompt.name,
+                    &request.argument.name,
+                    &request.argument.value,
+                )
+                .map_err(protocol_error)?,
+            // Resource templates: we serve none, so nothing to suggest.
+            _ => Vec::new(),
+        };
+        let completion = CompletionInfo::with_all_values(values)
+            .map_err(|e| ErrorData::internal_error(e, None))?;
+        Ok(CompleteResult::new(completion))
     }
 
     // Results are per caller; rmcp marks them `cacheScope: private` for 2026-07-28 peers.

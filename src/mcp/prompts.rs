@@ -106,6 +106,20 @@ fn explain_calculation(expression: &str) -> String {
     }
 }
 
+/// Values for `completion/complete`: the known `focus` names that start with `prefix`.
+/// Free-form arguments (`expression`) have no suggestions.
+pub(super) fn complete_argument(prompt: &str, argument: &str, prefix: &str) -> Vec<String> {
+    if prompt != HEALTH_REPORT || argument != "focus" {
+        return Vec::new();
+    }
+    let prefix = prefix.to_ascii_lowercase();
+    ["overall", "cpu", "memory", "disk", "network"]
+        .into_iter()
+        .filter(|name| name.starts_with(&prefix))
+        .map(String::from)
+        .collect()
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Focus {
     Overall,

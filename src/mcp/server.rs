@@ -183,6 +183,22 @@ impl McpServer {
     }
 }
 
+impl McpServer {
+    /// Suggestions for a prompt argument (`completion/complete`), behind the prompt's scopes.
+    pub fn complete_prompt_argument_for(
+        &self,
+        caller: &Caller,
+        prompt: &str,
+        argument: &str,
+        prefix: &str,
+    ) -> Result<Vec<String>, CallError> {
+        let entry = authorized_entry(caller, Kind::Prompt, prompt)?;
+        Ok(super::prompts::complete_argument(
+            entry.name, argument, prefix,
+        ))
+    }
+}
+
 /// Checks `caller` against the declared scopes; the single gate every method above goes through.
 fn authorize(caller: &Caller, required: &[&'static str]) -> Result<(), CallError> {
     let missing = caller.missing(required);

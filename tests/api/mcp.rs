@@ -184,3 +184,22 @@ on_both_engines! {
         }
     }
 }
+
+on_both_engines! {
+    async fn prompt_arguments_complete_behind_the_prompts_scopes(engine: Engine) {
+        let app = spawn_app(engine).await.unwrap();
+        let complete = |prefix: &str| call(1, "completion/complete", json!({
+            "ref": {"type": "ref/prompt", "name": "system_health_report"},
+            "argument": {"name": "focus", "value": prefix}}));
+        let token = app.client_credentials_token(CLAUDE, Some("mcp:prompts system:monitor")).await;
+        let (status, _, body) = rpc(&app, "/mcp", &token, complete("m"), None).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["result"]["completion"]["values"], json!(["memory"]));
+        let (_, _, all) = rpc(&app, "/mcp", &token, complete(""), None).await;
+        assert_eq!(all["result"]["completion"]["values"].as_array().unwrap().len(), 5);
+        let without_monitor = app.client_credentials_token(CLAUDE, Some("mcp:prompts")).await;
+        let (status, headers, _) = rpc(&app, "/mcp", &without_monitor, complete("m"), None).await;
+        assert_eq!(status, 403);
+        assert!(challenge(&headers).contains("system:monitor"));
+    }
+}
