@@ -146,6 +146,9 @@ async fn guard(State(state): State<AppState>, request: Request, next: Next) -> R
         Ok(caller) => caller,
         Err(rejection) => return rejection.into_response(&state),
     };
+    if let Err(limited) = state.rate_limits.check_subject(&caller.subject) {
+        return limited;
+    }
     let (mut parts, body) = request.into_parts();
     parts.extensions.insert(caller.clone());
     if parts.method != Method::POST {

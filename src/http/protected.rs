@@ -31,6 +31,9 @@ async fn require_token(
 ) -> Response {
     match authenticate(&state, request.headers()) {
         Ok(caller) => {
+            if let Err(limited) = state.rate_limits.check_subject(&caller.subject) {
+                return limited;
+            }
             request.extensions_mut().insert(caller);
             next.run(request).await
         }

@@ -4,6 +4,7 @@ mod audit;
 mod clients;
 mod grants;
 mod keys;
+mod maintenance;
 mod users;
 
 use std::time::Duration;
@@ -18,6 +19,7 @@ pub use grants::{
     AccessTokenRecord, CodeRecord, GrantRecord, Issuance, RefreshTokenRecord, Rotation,
 };
 pub use keys::SigningKeyRecord;
+pub use maintenance::Purgeable;
 pub use users::UserRecord;
 
 use crate::config::DatabaseSettings;
