@@ -146,7 +146,7 @@ async fn guard(State(state): State<AppState>, request: Request, next: Next) -> R
         Ok(caller) => caller,
         Err(rejection) => return rejection.into_response(&state),
     };
-    if let Err(limited) = state.rate_limits.check_subject(&caller.subject) {
+    if let Some(limited) = state.rate_limits.over_subject_budget(&caller.subject) {
         return limited;
     }
     let (mut parts, body) = request.into_parts();

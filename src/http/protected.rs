@@ -31,7 +31,7 @@ async fn require_token(
 ) -> Response {
     match authenticate(&state, request.headers()) {
         Ok(caller) => {
-            if let Err(limited) = state.rate_limits.check_subject(&caller.subject) {
+            if let Some(limited) = state.rate_limits.over_subject_budget(&caller.subject) {
                 return limited;
             }
             request.extensions_mut().insert(caller);

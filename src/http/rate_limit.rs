@@ -101,18 +101,13 @@ impl RateLimits {
         })
     }
 
-    /// Checks the MCP budget of a verified token subject (after the bearer check, so a
-    /// forged `sub` cannot spend someone else's budget).
-    pub fn check_subject(&self, subject: &str) -> Result<(), Response> {
-        let Some(limiter) = &self.mcp else {
-            return Ok(());
-        };
-        limiter
-            .check_key(&subject.to_string())
-            .map_err(|not_until| {
-                let wait = not_until.wait_time_from(DefaultClock::default().now());
-                too_many_requests("mcp", wait.as_secs())
-            })
+    /// Spends from the MCP budget of a verified token subject (after the bearer check, so
+    /// a forged `sub` cannot spend someone else's); the 429 to send when it is exhausted.
+    pub fn over_subject_budget(&self, subject: &str) -> Option<Response> {
+        let limiter = self.mcp.as_ref()?;
+        let not_until = limiter.check_key(&subject.to_string()).err()?;
+        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        Some(too_many_requests("mcp", wait.as_secs()))
     }
 }
 
