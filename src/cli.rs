@@ -1,5 +1,7 @@
 //! The command line: serve, migrate, and the operator's client, user and config commands.
 
+mod audit_tail;
+
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 
@@ -49,6 +51,22 @@ pub enum Command {
     Keys(KeysCommand),
     /// Print the effective configuration, secrets redacted.
     PrintConfig,
+    /// Read the audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Print recent events, oldest first: time, event, client_id, subject, detail.
+    Tail {
+        /// How far back to look: 90s, 30m, 1h, 2d, 1w.
+        #[arg(long, default_value = "1h")]
+        since: String,
+        /// At most this many events (the newest ones).
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -153,6 +171,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Clients(command) => clients_command(&settings, command).await,
         Command::Users(command) => users_command(&settings, command).await,
         Command::Keys(command) => keys_command(&settings, command).await,
+        Command::Audit(AuditCommand::Tail { since, limit }) => {
+            let store = startup::prepare_store(&settings).await?;
+            audit_tail::tail(&store, &since, limit).await
+        }
     }
 }
 

@@ -17,6 +17,7 @@ public_url = "http://localhost:5000"
 log_format = "auto"
 log_filter = "info"
 shutdown_timeout_secs = 10
+trusted_proxies = []
 
 [database]
 url = "sqlite://data/mcp-oauth.db"
@@ -46,6 +47,26 @@ registration = "open"
 metadata_documents = true
 metadata_documents_allow_private = false
 
+[metrics]
+enabled = true
+bind = "127.0.0.1:9464"
+
+[rate_limits]
+enabled = true
+token = { burst = 30, period_ms = 1000 }
+token_client = { burst = 20, period_ms = 1000 }
+authorize = { burst = 20, period_ms = 1000 }
+login = { burst = 5, period_ms = 12000 }
+register = { burst = 5, period_ms = 60000 }
+introspect = { burst = 100, period_ms = 100 }
+revoke = { burst = 30, period_ms = 500 }
+mcp = { burst = 60, period_ms = 100 }
+
+[maintenance]
+interval_secs = 300
+batch_size = 500
+access_token_grace_secs = 86400
+
 [bootstrap]
 "#;
 
@@ -57,6 +78,9 @@ pub struct Settings {
     pub tokens: TokenSettings,
     pub mcp: McpSettings,
     pub clients: ClientSettings,
+    pub metrics: MetricsSettings,
+    pub rate_limits: RateLimitSettings,
+    pub maintenance: MaintenanceSettings,
     pub bootstrap: BootstrapSettings,
 }
 
@@ -69,6 +93,8 @@ pub struct ServerSettings {
     pub log_format: LogFormat,
     pub log_filter: String,
     pub shutdown_timeout_secs: u64,
+    /// Proxies (IPs or CIDRs) whose `X-Forwarded-For` / `Forwarded` headers are believed.
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -158,6 +184,51 @@ pub enum Registration {
     /// Only callers presenting `clients.registration_token` as a Bearer token.
     Token,
     Off,
+}
+
+/// The Prometheus listener: separate from the public one and loopback by default, so
+/// metrics are never exposed by accident.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    pub enabled: bool,
+    pub bind: SocketAddr,
+}
+
+/// Token buckets per group: `burst` requests at once, one more every `period_ms`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSettings {
+    pub enabled: bool,
+    /// Per client address on the token endpoint.
+    pub token: RateLimit,
+    /// Per `client_id` on the token endpoint, whatever the address.
+    pub token_client: RateLimit,
+    pub authorize: RateLimit,
+    pub login: RateLimit,
+    pub register: RateLimit,
+    pub introspect: RateLimit,
+    pub revoke: RateLimit,
+    /// Per token subject on `/mcp` and `/mcp/protected/*`.
+    pub mcp: RateLimit,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    pub burst: u32,
+    pub period_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MaintenanceSettings {
+    /// How often expired rows are purged; the first run is one interval after start.
+    pub interval_secs: u64,
+    /// Rows deleted per statement, so a large backlog never holds long locks.
+    pub batch_size: u32,
+    /// Expired access-token rows are kept this long for investigation before purging.
+    pub access_token_grace_secs: i64,
 }
 
 #[derive(Clone, Default, Serialize, Deserialize)]
@@ -259,6 +330,7 @@ impl Settings {
                 .with_list_parse_key("clients.introspect_any")
                 .with_list_parse_key("mcp.allowed_hosts")
                 .with_list_parse_key("mcp.allowed_origins")
+                .with_list_parse_key("server.trusted_proxies")
                 .source(Some(env.clone().into_iter().collect())),
         );
         // The conventional variable sqlx-cli and docker images use; MCP_OAUTH__ wins.
@@ -339,6 +411,28 @@ impl Settings {
                 "clients.registration = \"token\" needs clients.registration_token (at least 16 characters)"
             );
         }
+        self.trusted_proxy_nets()?;
+        let r = &self.rate_limits;
+        for (group, limit) in [
+            ("token", r.token),
+            ("token_client", r.token_client),
+            ("authorize", r.authorize),
+            ("login", r.login),
+            ("register", r.register),
+            ("introspect", r.introspect),
+            ("revoke", r.revoke),
+            ("mcp", r.mcp),
+        ] {
+            if limit.burst == 0 || limit.period_ms == 0 {
+                bail!("rate_limits.{group}: burst and period_ms must be at least 1");
+            }
+        }
+        let m = &self.maintenance;
+        if m.interval_secs == 0 || m.batch_size == 0 || m.access_token_grace_secs < 0 {
+            bail!(
+                "maintenance: interval_secs and batch_size must be at least 1, access_token_grace_secs not negative"
+            );
+        }
         Ok(())
     }
 
@@ -388,6 +482,25 @@ impl Settings {
         })
     }
 
+    /// `server.trusted_proxies` parsed; a bare address is a single-host network.
+    pub fn trusted_proxy_nets(&self) -> anyhow::Result<Vec<ipnet::IpNet>> {
+        self.server
+            .trusted_proxies
+            .iter()
+            .map(|entry| {
+                let entry = entry.trim();
+                entry
+                    .parse::<ipnet::IpNet>()
+                    .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        anyhow::anyhow!(
+                            "server.trusted_proxies: {entry:?} is neither an IP address nor a CIDR"
+                        )
+                    })
+            })
+            .collect()
+    }
+
     pub fn is_https(&self) -> bool {
         self.server.public_url.starts_with("https://")
     }
@@ -415,7 +528,7 @@ fn toml_string(settings: &Settings) -> anyhow::Result<String> {
             if let serde_json::Value::Object(fields) = fields {
                 for (key, value) in fields {
                     if !value.is_null() {
-                        out.push_str(&format!("{key} = {value}\n"));
+                        out.push_str(&format!("{key} = {}\n", toml_value(&value)));
                     }
                 }
             }
@@ -423,4 +536,18 @@ fn toml_string(settings: &Settings) -> anyhow::Result<String> {
         }
     }
     Ok(out)
+}
+
+/// JSON scalars and arrays are valid TOML as written; objects become inline tables.
+fn toml_value(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Object(fields) => {
+            let inner: Vec<String> = fields
+                .iter()
+                .map(|(k, v)| format!("{k} = {}", toml_value(v)))
+                .collect();
+            format!("{{ {} }}", inner.join(", "))
+        }
+        other => other.to_string(),
+    }
 }

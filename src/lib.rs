@@ -6,6 +6,7 @@ pub mod config;
 pub mod crypto;
 pub mod error;
 pub mod http;
+pub mod maintenance;
 pub mod mcp;
 pub mod oauth;
 pub mod startup;

@@ -8,7 +8,10 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 use crate::config::Settings;
+use crate::http::client_address::TrustedProxies;
+use crate::http::rate_limit::RateLimits;
 use crate::http::{self, AppState};
+use crate::maintenance;
 use crate::mcp::{McpHttpSettings, McpServer, ServerIdentity, streamable_http_service};
 use crate::oauth::{AuthServer, clients, users};
 use crate::storage::Store;
@@ -16,6 +19,8 @@ use crate::storage::Store;
 pub struct Application {
     port: u16,
     listener: TcpListener,
+    /// The Prometheus listener, when `metrics.enabled`.
+    metrics_listener: Option<TcpListener>,
     router: axum::Router,
     state: AppState,
     /// The admin password generated on first start, to be shown once.
@@ -45,6 +50,20 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", settings.server.bind))?;
         let port = listener.local_addr()?.port();
+        let metrics_listener = if settings.metrics.enabled {
+            // Installed before the first request so no early sample is lost.
+            crate::telemetry::metrics::handle();
+            let bind = settings.metrics.bind;
+            Some(
+                TcpListener::bind(bind)
+                    .await
+                    .with_context(|| format!("cannot listen for metrics on {bind}"))?,
+            )
+        } else {
+            None
+        };
+        let rate_limits = RateLimits::new(&settings.rate_limits)?;
+        let trusted_proxies = Arc::new(TrustedProxies::new(settings.trusted_proxy_nets()?));
         let settings = Arc::new(settings);
         let auth = AuthServer::start(settings.clone(), store.clone()).await?;
         tokio::spawn(auth.clone().sync_forever(Duration::from_secs(2)));
@@ -71,10 +90,13 @@ impl Application {
             mcp,
             mcp_http,
             login_throttle: Default::default(),
+            rate_limits,
+            trusted_proxies,
         };
         Ok(Self {
             port,
             listener,
+            metrics_listener,
             router: http::router(state.clone()),
             state,
             generated_admin_password,
@@ -83,6 +105,14 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The bound metrics port (useful with port 0), or `None` when metrics are off.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+            .map(|a| a.port())
     }
 
     pub fn state(&self) -> &AppState {
@@ -104,6 +134,19 @@ impl Application {
             mcp_http.shutdown();
             let _ = stopping_tx.send(());
         };
+        let mut background = Vec::new();
+        if let Some(listener) = self.metrics_listener {
+            let metrics = http::metrics::router(self.state.store.clone());
+            background.push(tokio::spawn(async move {
+                if let Err(error) = axum::serve(listener, metrics).await {
+                    tracing::error!(%error, "the metrics listener failed");
+                }
+            }));
+        }
+        background.push(tokio::spawn(maintenance::purge_forever(
+            self.state.store.clone(),
+            self.state.settings.maintenance.clone(),
+        )));
         let app = self
             .router
             .into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -115,6 +158,9 @@ impl Application {
             _ = async { let _ = stopping_rx.await; tokio::time::sleep(drain).await } => {
                 tracing::warn!("in-flight requests did not drain within {drain:?}; stopping anyway");
             }
+        }
+        for task in background {
+            task.abort();
         }
         self.state.store.close().await;
         Ok(())

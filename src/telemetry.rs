@@ -1,5 +1,7 @@
 //! Log subscriber: pretty on a terminal, JSON otherwise, filter from settings or RUST_LOG.
 
+pub mod metrics;
+
 use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;

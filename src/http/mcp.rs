@@ -146,6 +146,9 @@ async fn guard(State(state): State<AppState>, request: Request, next: Next) -> R
         Ok(caller) => caller,
         Err(rejection) => return rejection.into_response(&state),
     };
+    if let Some(limited) = state.rate_limits.over_subject_budget(&caller.subject) {
+        return limited;
+    }
     let (mut parts, body) = request.into_parts();
     parts.extensions.insert(caller.clone());
     if parts.method != Method::POST {

@@ -1,10 +1,13 @@
 //! The HTTP surface: one router per feature, and the layer stack in one place.
 
+pub mod client_address;
 mod mcp;
+pub mod metrics;
 mod oauth;
 mod ops;
 mod pages;
 mod protected;
+pub mod rate_limit;
 mod resource_metadata;
 
 use std::sync::Arc;
@@ -24,6 +27,8 @@ use crate::mcp::{McpHttpService, McpServer};
 use crate::oauth::AuthServer;
 use crate::oauth::throttle::LoginThrottle;
 use crate::storage::Store;
+use client_address::{ClientAddress, TrustedProxies};
+use rate_limit::RateLimits;
 
 /// Everything a handler may need; cheap to clone.
 #[derive(Clone)]
@@ -35,40 +40,59 @@ pub struct AppState {
     /// rmcp's Streamable HTTP service; `shutdown()` ends its streams when we stop.
     pub mcp_http: McpHttpService,
     pub login_throttle: Arc<LoginThrottle>,
+    pub rate_limits: RateLimits,
+    pub trusted_proxies: Arc<TrustedProxies>,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// The largest OAuth form body; also what the token rate limit buffers at most.
+pub(crate) const MAX_FORM_BYTES: usize = 64 * 1024;
+
+/// RFC 6797: two years, subdomains included; sent only when the public URL is https.
+const HSTS: HeaderValue = HeaderValue::from_static("max-age=63072000; includeSubDomains");
+
 /// Every route, then the layers. Layers listed first run first on the request:
-/// the request id is set before the span opens and copied to the response last.
+/// the request id is set and the client address resolved before the span opens; the
+/// request id is copied to the response last.
 pub fn router(state: AppState) -> Router {
+    let hsts = state
+        .settings
+        .is_https()
+        .then(|| SetResponseHeaderLayer::if_not_present(header::STRICT_TRANSPORT_SECURITY, HSTS));
     let routes = Router::new()
         .merge(ops::router())
-        .merge(oauth::router(&state.settings))
-        .merge(oauth::browser_router())
-        .merge(pages::router())
+        .merge(oauth::router(&state.settings, &state.rate_limits))
+        .merge(oauth::browser_router(&state.rate_limits))
+        .merge(pages::router(&state.rate_limits))
         .merge(resource_metadata::router().layer(CorsLayer::permissive()))
         .merge(
             mcp::router(state.clone(), state.mcp_http.clone())
                 .merge(protected::router(state.clone()))
                 .layer(mcp_cors(&state.settings)),
         )
-        .layer(axum::extract::DefaultBodyLimit::max(64 * 1024));
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_FORM_BYTES));
     routes
         .layer(axum::middleware::from_fn(crate::error::log_errors))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(axum::middleware::from_fn_with_state(
+                    state.trusted_proxies.clone(),
+                    client_address::resolve,
+                ))
                 .layer(
                     TraceLayer::new_for_http()
                         .make_span_with(request_span)
                         .on_response(record_status),
                 )
+                .layer(axum::middleware::from_fn(metrics::track))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
                 .layer(SetResponseHeaderLayer::if_not_present(
                     header::X_CONTENT_TYPE_OPTIONS,
                     HeaderValue::from_static("nosniff"),
                 ))
+                .option_layer(hsts)
                 .layer(tower_http::timeout::TimeoutLayer::with_status_code(
                     axum::http::StatusCode::REQUEST_TIMEOUT,
                     Duration::from_secs(30),
@@ -124,10 +148,24 @@ fn request_span(request: &Request) -> tracing::Span {
         .get(REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
+    let client = request.extensions().get::<ClientAddress>();
+    // Bounded so a hostile header cannot bloat every log line.
+    let user_agent: String = request
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .take(200)
+        .collect();
+    // Only the route template is recorded, never the path's query: it may carry codes.
     tracing::info_span!(
         "http.request",
         http.request.method = %request.method(),
         http.route = route,
+        url.scheme = client.map_or("http", |c| c.scheme),
+        client.address = client.map(|c| tracing::field::display(c.ip)),
+        user_agent.original = user_agent,
         request_id = request_id,
         http.response.status_code = tracing::field::Empty,
         client_id = tracing::field::Empty,

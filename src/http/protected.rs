@@ -31,6 +31,9 @@ async fn require_token(
 ) -> Response {
     match authenticate(&state, request.headers()) {
         Ok(caller) => {
+            if let Some(limited) = state.rate_limits.over_subject_budget(&caller.subject) {
+                return limited;
+            }
             request.extensions_mut().insert(caller);
             next.run(request).await
         }

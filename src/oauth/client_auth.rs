@@ -161,7 +161,9 @@ pub async fn authenticate(
         )),
         (Some(hash), Some(secret)) => {
             let fingerprint = cache.fingerprint(&client.id, hash, secret);
-            if cache.hit(&fingerprint) {
+            let hit = cache.hit(&fingerprint);
+            crate::telemetry::metrics::secret_cache(hit);
+            if hit {
                 return Ok(client);
             }
             if crypto::verify_secret(secret.to_string(), hash.clone()).await {

@@ -9,6 +9,7 @@ use super::token::Params;
 use crate::audit;
 use crate::crypto;
 use crate::storage::{self, ClientRecord};
+use crate::telemetry::metrics;
 use crate::tokens::jwt;
 
 impl AuthServer {
@@ -46,6 +47,7 @@ impl AuthServer {
             .await?
         {
             self.revocations.insert(claims.jti.clone(), claims.exp);
+            metrics::revocation();
             audit::record(
                 &self.store,
                 "token_revoked",
@@ -68,6 +70,7 @@ impl AuthServer {
         };
         if row.client_id == client.id {
             let revoked = self.revoke_grant(&row.grant_id).await?;
+            metrics::revocation();
             audit::record(
                 &self.store,
                 "token_revoked",

@@ -17,6 +17,7 @@ use crate::crypto;
 use crate::storage::{
     self, AccessTokenRecord, ClientRecord, Issuance, RefreshTokenRecord, Rotation,
 };
+use crate::telemetry::metrics;
 use crate::tokens::{AccessClaims, jwt};
 
 /// A successful token response (RFC 6749 §5.1).
@@ -61,8 +62,22 @@ struct NewAccess {
 }
 
 impl AuthServer {
-    /// Dispatches on `grant_type`.
+    /// Dispatches on `grant_type`, counting issued tokens and errors.
     pub async fn token(
+        &self,
+        params: &Params,
+        presented: &Presented,
+    ) -> Result<TokenResponse, OAuthError> {
+        let result = self.grant(params, presented).await;
+        match &result {
+            // Only known grant types succeed, so the label's values stay bounded.
+            Ok(_) => metrics::token_issued(param(params, "grant_type").unwrap_or("unknown")),
+            Err(error) => metrics::token_error(error.code),
+        }
+        result
+    }
+
+    async fn grant(
         &self,
         params: &Params,
         presented: &Presented,
@@ -271,6 +286,7 @@ impl AuthServer {
             Ok(count) => count,
             Err(error) => return OAuthError::internal(error),
         };
+        metrics::replay_detected("code");
         audit::record(
             &self.store,
             "code_replay_detected",
@@ -395,6 +411,7 @@ impl AuthServer {
             return Ok(self.refresh_response(access, successor, scope));
         }
         let revoked = self.revoke_grant(&grant.id).await?;
+        metrics::replay_detected("refresh");
         audit::record(
             &self.store,
             "refresh_reuse_detected",

@@ -62,4 +62,18 @@ impl Store {
         .fetch_all(self.pool())
         .await
     }
+
+    /// The newest `limit` events at or after `since`, returned oldest first.
+    pub async fn audit_tail(&self, since: i64, limit: i64) -> Result<Vec<AuditEvent>, sqlx::Error> {
+        let mut events: Vec<AuditEvent> = sqlx::query_as(
+            "SELECT id, occurred_at, event, client_id, subject, ip, detail FROM audit_events \
+             WHERE occurred_at >= $1 ORDER BY occurred_at DESC, id DESC LIMIT $2",
+        )
+        .bind(since)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        events.reverse();
+        Ok(events)
+    }
 }

@@ -5,6 +5,7 @@ mod clients;
 mod consents;
 mod grants;
 mod keys;
+mod maintenance;
 mod sessions;
 mod users;
 
@@ -21,6 +22,7 @@ pub use grants::{
     AccessTokenRecord, CodeRecord, GrantRecord, Issuance, RefreshTokenRecord, Rotation,
 };
 pub use keys::SigningKeyRecord;
+pub use maintenance::Purgeable;
 pub use sessions::SessionRecord;
 pub use users::UserRecord;
 

@@ -10,7 +10,7 @@ use crate::helpers::{TestDb, test_settings};
 use crate::on_both_engines;
 
 /// Runs `mcp-oauth --database-url URL args…` with `stdin` piped in and no MCP_OAUTH_ env.
-fn cli(db_url: &str, args: &[&str], stdin: &str) -> Output {
+pub(crate) fn cli(db_url: &str, args: &[&str], stdin: &str) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_mcp-oauth"));
     for (key, _) in std::env::vars() {
         if key.starts_with("MCP_OAUTH") || key == "DATABASE_URL" {
@@ -36,7 +36,7 @@ fn cli(db_url: &str, args: &[&str], stdin: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
-fn text(output: &Output) -> String {
+pub(crate) fn text(output: &Output) -> String {
     format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),
@@ -44,7 +44,7 @@ fn text(output: &Output) -> String {
     )
 }
 
-async fn store_for(db: &TestDb) -> Store {
+pub(crate) async fn store_for(db: &TestDb) -> Store {
     Store::connect(&test_settings(&db.url).database)
         .await
         .unwrap()

@@ -147,3 +147,59 @@ fn debug_and_print_config_never_show_secrets() {
         );
     }
 }
+
+#[test]
+fn operations_settings_layer_from_the_environment_and_are_validated() {
+    let settings = Settings::load_from(
+        &Overrides::default(),
+        env(&[
+            ("MCP_OAUTH__RATE_LIMITS__TOKEN__BURST", "7"),
+            ("MCP_OAUTH__SERVER__TRUSTED_PROXIES", "10.0.0.0/8,192.0.2.1"),
+            ("MCP_OAUTH__METRICS__BIND", "127.0.0.1:0"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(settings.rate_limits.token.burst, 7);
+    assert_eq!(
+        settings.rate_limits.token.period_ms, 1000,
+        "the rest of the group keeps its default"
+    );
+    assert_eq!(settings.trusted_proxy_nets().unwrap().len(), 2);
+    assert_eq!(settings.maintenance.batch_size, 500);
+    for (key, value, expect) in [
+        (
+            "MCP_OAUTH__SERVER__TRUSTED_PROXIES",
+            "proxy.local",
+            "trusted_proxies",
+        ),
+        (
+            "MCP_OAUTH__RATE_LIMITS__LOGIN__BURST",
+            "0",
+            "rate_limits.login",
+        ),
+        ("MCP_OAUTH__MAINTENANCE__BATCH_SIZE", "0", "maintenance"),
+    ] {
+        let error = Settings::load_from(&Overrides::default(), env(&[(key, value)])).unwrap_err();
+        assert!(
+            format!("{error:#}").contains(expect),
+            "{key}={value}: {error:#}"
+        );
+    }
+}
+
+#[test]
+fn print_config_output_loads_back_as_a_config_file() {
+    let settings = Settings::load_from(&Overrides::default(), env(&[])).unwrap();
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    write!(file, "{}", settings.to_redacted_toml().unwrap()).unwrap();
+    let overrides = Overrides {
+        config_file: Some(file.path().to_path_buf()),
+        ..Overrides::default()
+    };
+    let reloaded = Settings::load_from(&overrides, env(&[])).unwrap();
+    assert_eq!(
+        reloaded.rate_limits.mcp.burst,
+        settings.rate_limits.mcp.burst
+    );
+    assert_eq!(reloaded.metrics.bind, settings.metrics.bind);
+}

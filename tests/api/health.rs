@@ -69,3 +69,24 @@ on_both_engines! {
         }
     }
 }
+
+on_both_engines! {
+    async fn hsts_is_sent_on_every_response_only_when_the_public_url_is_https(engine: Engine) {
+        let https = crate::helpers::spawn_app_with(engine, |s| {
+            s.server.public_url = "https://mcp.example.com".into();
+        })
+        .await
+        .unwrap();
+        for path in ["/healthz", "/no-such-page", "/.well-known/oauth-authorization-server"] {
+            let response = https.http.get(https.url(path)).send().await.unwrap();
+            assert_eq!(
+                response.headers()["strict-transport-security"],
+                "max-age=63072000; includeSubDomains",
+                "{path}"
+            );
+        }
+        let plain = spawn_app(engine).await.unwrap();
+        let response = plain.http.get(plain.url("/healthz")).send().await.unwrap();
+        assert!(response.headers().get("strict-transport-security").is_none());
+    }
+}

@@ -109,6 +109,11 @@ pub fn test_settings(database_url: &str) -> Settings {
             "MCP_OAUTH__DATABASE__URL".to_string(),
             database_url.to_string(),
         ),
+        // Many apps share one test process: every listener takes a free port.
+        (
+            "MCP_OAUTH__METRICS__BIND".to_string(),
+            "127.0.0.1:0".to_string(),
+        ),
         (
             "MCP_OAUTH__DATABASE__MAX_CONNECTIONS".to_string(),
             "5".to_string(),
@@ -124,6 +129,8 @@ pub fn test_settings(database_url: &str) -> Settings {
 /// A running application and what a test needs to talk to it.
 pub struct TestApp {
     pub address: String,
+    /// `http://127.0.0.1:PORT` of the metrics listener, when metrics are on.
+    pub metrics_address: Option<String>,
     pub store: Store,
     pub auth: AuthServer,
     pub settings: Settings,
@@ -231,11 +238,15 @@ async fn spawn_on(settings: Settings, db: std::sync::Arc<TestDb>) -> TestApp {
         .await
         .expect("app builds");
     let port = application.port();
+    let metrics_address = application
+        .metrics_port()
+        .map(|p| format!("http://127.0.0.1:{p}"));
     let store = application.state().store.clone();
     let auth = application.state().auth.clone();
     tokio::spawn(application.run_until_stopped(std::future::pending()));
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
+        metrics_address,
         store,
         auth,
         settings,

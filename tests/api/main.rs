@@ -3,16 +3,20 @@
 mod browser;
 mod helpers;
 
+mod audit_tail;
 mod authorize;
 mod cli;
 mod config;
 mod consent;
 mod health;
 mod keys;
+mod maintenance;
 mod mcp;
 mod metadata_documents;
+mod metrics;
 mod pages;
 mod protected;
+mod rate_limits;
 mod register;
 mod revoke_introspect;
 mod seeding;

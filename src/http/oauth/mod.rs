@@ -12,8 +12,11 @@ use axum::routing::{get, post};
 use tower_http::cors::{Any, CorsLayer};
 
 use super::AppState;
+use super::rate_limit::{RateLimits, capture_client_id, limited};
 
-pub fn router(settings: &crate::config::Settings) -> Router<AppState> {
+pub(super) use form::basic_client_id;
+
+pub fn router(settings: &crate::config::Settings, limits: &RateLimits) -> Router<AppState> {
     // Browser-based clients (MCP Inspector) call these cross-origin; no cookies involved.
     let cors = CorsLayer::new()
         .allow_origin(Any)
@@ -34,18 +37,42 @@ pub fn router(settings: &crate::config::Settings) -> Router<AppState> {
             get(metadata::authorization_server),
         )
         .route("/.well-known/jwks.json", get(metadata::jwks))
-        .route("/oauth/token", post(endpoints::token))
-        .route("/token", post(endpoints::token))
-        .route("/oauth/revoke", post(endpoints::revoke))
-        .route("/oauth/introspect", post(endpoints::introspect))
-        .route("/oauth/register", post(register::register))
-        .route("/register", post(register::register))
+        .merge(token_routes(limits))
+        .merge(limited(
+            Router::new().route("/oauth/revoke", post(endpoints::revoke)),
+            &limits.revoke,
+        ))
+        .merge(limited(
+            Router::new().route("/oauth/introspect", post(endpoints::introspect)),
+            &limits.introspect,
+        ))
+        .merge(limited(
+            Router::new()
+                .route("/oauth/register", post(register::register))
+                .route("/register", post(register::register)),
+            &limits.register,
+        ))
         .layer(cors)
 }
 
 /// The authorization endpoint: a browser navigation, so no CORS.
-pub fn browser_router() -> Router<AppState> {
-    Router::new()
-        .route("/oauth/authorize", get(authorize::authorize))
-        .route("/authorize", get(authorize::authorize))
+pub fn browser_router(limits: &RateLimits) -> Router<AppState> {
+    limited(
+        Router::new()
+            .route("/oauth/authorize", get(authorize::authorize))
+            .route("/authorize", get(authorize::authorize)),
+        &limits.authorize,
+    )
+}
+
+/// Both token paths share the buckets: per address first (cheap), then per `client_id`.
+fn token_routes(limits: &RateLimits) -> Router<AppState> {
+    let mut routes = Router::new()
+        .route("/oauth/token", post(endpoints::token))
+        .route("/token", post(endpoints::token));
+    if limits.token_client.is_some() {
+        routes = limited(routes, &limits.token_client)
+            .route_layer(axum::middleware::from_fn(capture_client_id));
+    }
+    limited(routes, &limits.token)
 }

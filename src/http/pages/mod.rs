@@ -20,11 +20,18 @@ use axum::routing::{get, post};
 pub(crate) use cookie::{session_cookie, with_cookie};
 
 use super::AppState;
+use super::rate_limit::{RateLimits, limited};
 use crate::error::LoggedError;
 
-pub fn router() -> Router<AppState> {
+/// The pages; the login POST is rate-limited per client address (password guessing).
+pub fn router(limits: &RateLimits) -> Router<AppState> {
+    let login_post = limited(
+        Router::new().route("/login", post(login::submit)),
+        &limits.login,
+    );
     Router::new()
-        .route("/login", get(login::show).post(login::submit))
+        .route("/login", get(login::show))
+        .merge(login_post)
         .route("/consent", get(consent::show).post(consent::submit))
         .route("/oauth/callback", get(callback::show))
         .route("/account/apps", get(apps::show))

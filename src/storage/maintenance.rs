@@ -1,0 +1,75 @@
+//! Purging expired rows in small batches, so a large backlog never holds a long lock.
+//! `DELETE … WHERE key IN (SELECT key … LIMIT n)` runs unchanged on SQLite and Postgres.
+
+use super::Store;
+
+/// A table maintenance may purge, and which of its rows are dead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purgeable {
+    /// Authorization codes past expiry; used or not, they can no longer be redeemed.
+    AuthorizationCodes,
+    /// Login sessions past expiry.
+    Sessions,
+    /// Access-token rows expired before the cutoff. Revoked-but-unexpired rows are kept:
+    /// the revocation list is loaded from them.
+    AccessTokens,
+    /// Refresh tokens past expiry, whether live, rotated or revoked: an expired token is
+    /// refused before reuse detection would look at it.
+    RefreshTokens,
+}
+
+impl Purgeable {
+    pub const ALL: [Purgeable; 4] = [
+        Purgeable::AuthorizationCodes,
+        Purgeable::Sessions,
+        Purgeable::AccessTokens,
+        Purgeable::RefreshTokens,
+    ];
+
+    pub fn table(self) -> &'static str {
+        match self {
+            Purgeable::AuthorizationCodes => "authorization_codes",
+            Purgeable::Sessions => "sessions",
+            Purgeable::AccessTokens => "access_tokens",
+            Purgeable::RefreshTokens => "refresh_tokens",
+        }
+    }
+
+    fn sql(self) -> &'static str {
+        match self {
+            Purgeable::AuthorizationCodes => {
+                "DELETE FROM authorization_codes WHERE code_hash IN \
+                 (SELECT code_hash FROM authorization_codes WHERE expires_at < $1 LIMIT $2)"
+            }
+            Purgeable::Sessions => {
+                "DELETE FROM sessions WHERE id_hash IN \
+                 (SELECT id_hash FROM sessions WHERE expires_at < $1 LIMIT $2)"
+            }
+            Purgeable::AccessTokens => {
+                "DELETE FROM access_tokens WHERE jti IN \
+                 (SELECT jti FROM access_tokens WHERE expires_at < $1 LIMIT $2)"
+            }
+            Purgeable::RefreshTokens => {
+                "DELETE FROM refresh_tokens WHERE token_hash IN \
+                 (SELECT token_hash FROM refresh_tokens WHERE expires_at < $1 LIMIT $2)"
+            }
+        }
+    }
+}
+
+impl Store {
+    /// Deletes at most `limit` rows of `what` that expired before `cutoff`; returns how many.
+    pub async fn purge_batch(
+        &self,
+        what: Purgeable,
+        cutoff: i64,
+        limit: u32,
+    ) -> Result<u64, sqlx::Error> {
+        let result = sqlx::query(what.sql())
+            .bind(cutoff)
+            .bind(i64::from(limit))
+            .execute(self.pool())
+            .await?;
+        Ok(result.rows_affected())
+    }
+}
