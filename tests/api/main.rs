@@ -4,12 +4,14 @@ mod browser;
 mod helpers;
 
 mod authorize;
+mod browser_e2e;
 mod cli;
 mod config;
 mod consent;
 mod health;
 mod keys;
 mod mcp;
+mod mcp_client;
 mod pages;
 mod protected;
 mod register;
