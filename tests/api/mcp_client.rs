@@ -4,7 +4,9 @@
 use rmcp::model::{CallToolRequestParams, GetPromptRequestParams, ReadResourceRequestParams};
 use rmcp::service::{RoleClient, RunningService, ServiceError};
 use rmcp::transport::StreamableHttpClientTransport;
-use rmcp::transport::auth::{AuthClient, AuthorizationRequest, OAuthState};
+use rmcp::transport::auth::{
+    AuthClient, AuthorizationManager, AuthorizationMetadataSource, AuthorizationRequest, OAuthState,
+};
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::{ServiceExt, serve_client};
 use serde_json::{Value, json};
@@ -95,11 +97,20 @@ on_both_engines! {
         let mcp_url = app.settings.mcp_resource();
         let redirect_uri = format!("http://127.0.0.1:{}/callback", free_loopback_port());
 
+        let challenge = first_challenge(&app).await;
+
+        // Discovery goes 401 challenge -> protected-resource metadata -> our AS metadata.
+        let probe = AuthorizationManager::new(mcp_url.as_str()).await.expect("loopback base URL accepted");
+        let found = probe.resolve_metadata_from_challenge(Some(&challenge)).await.expect("discovery");
+        assert_eq!(found.source, AuthorizationMetadataSource::ProtectedResourceMetadata);
+        assert_eq!(found.metadata.issuer.as_deref(), Some(app.settings.issuer()));
+        assert_eq!(found.metadata.registration_endpoint, Some(app.url("/oauth/register")));
+
         let mut oauth = OAuthState::new(mcp_url.as_str(), None).await.expect("oauth state");
         let request = AuthorizationRequest::new(redirect_uri.as_str())
             .with_client_name("rmcp end-to-end")
             .with_scopes(ALL_SCOPES)
-            .with_challenge(first_challenge(&app).await);
+            .with_challenge(challenge);
         oauth.start_authorization(request).await.expect("discovery and registration");
         let authorization_url = oauth.get_authorization_url().await.expect("authorization URL");
         let query = query_of(&authorization_url);
@@ -117,6 +128,9 @@ on_both_engines! {
         oauth.handle_callback_url(&callback).await.expect("code exchanged for tokens");
 
         let manager = oauth.into_authorization_manager().expect("authorized");
+        let mut granted = manager.get_current_scopes().await;
+        granted.sort();
+        assert_eq!(granted, ["mcp:prompts", "mcp:resources", "mcp:tools", "system:monitor", "system:read"]);
         let client = AuthClient::new(reqwest013::Client::default(), manager);
         let transport = StreamableHttpClientTransport::with_client(client, StreamableHttpClientTransportConfig::with_uri(mcp_url.as_str()));
         let session = ().serve(transport).await.expect("initialize");
