@@ -1,6 +1,7 @@
 //! End to end with an MCP client nobody here wrote: rmcp's own OAuth discovery, dynamic
 //! registration, PKCE and Streamable HTTP transport against the running server.
 
+use rmcp::ServiceExt;
 use rmcp::model::{CallToolRequestParams, GetPromptRequestParams, ReadResourceRequestParams};
 use rmcp::service::{RoleClient, RunningService, ServiceError};
 use rmcp::transport::StreamableHttpClientTransport;
@@ -8,7 +9,6 @@ use rmcp::transport::auth::{
     AuthClient, AuthorizationManager, AuthorizationMetadataSource, AuthorizationRequest, OAuthState,
 };
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
-use rmcp::{ServiceExt, serve_client};
 use serde_json::{Value, json};
 
 use crate::browser::{decide, get, hidden, location, post, query_of};
@@ -222,7 +222,7 @@ on_both_engines! {
         let app = spawn_app_at_public_url(engine).await.unwrap();
         let token = app.client_credentials_token(TEST_CLIENT, Some("mcp:tools mcp:resources system:read")).await;
         let config = StreamableHttpClientTransportConfig::with_uri(app.settings.mcp_resource()).auth_header(token.clone());
-        let session = serve_client((), StreamableHttpClientTransport::from_config(config)).await.expect("initialize");
+        let session = ().serve(StreamableHttpClientTransport::from_config(config)).await.expect("initialize");
         let echo = session
             .call_tool(CallToolRequestParams::new("echo").with_arguments(object(json!({"message": "in scope"}))))
             .await
@@ -236,6 +236,8 @@ on_both_engines! {
             .await
             .expect_err("metrics need system:monitor");
         assert_insufficient_scope(&refused, "system:monitor");
+        let platform = session.read_resource(ReadResourceRequestParams::new("system://platform")).await;
+        assert!(platform.is_ok(), "a refusal leaves the session usable: {platform:?}");
         session.cancel().await.expect("session closes");
 
         // The same refusal on the wire, without rmcp in between.
