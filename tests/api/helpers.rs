@@ -232,11 +232,46 @@ pub async fn spawn_app_with(engine: Engine, adjust: impl FnOnce(&mut Settings)) 
     Some(spawn_on(settings, db).await)
 }
 
+/// Starts the app on a fresh database at a real loopback port that is also its public URL, so
+/// a client following discovery (metadata, issuer, resource) reaches this very server.
+pub async fn spawn_app_at_public_url(engine: Engine) -> Option<TestApp> {
+    let db = std::sync::Arc::new(TestDb::create(engine).await?);
+    init_test_logging();
+    // The port is free when reserved but could be taken before the app binds it: try again.
+    let mut attempts = 0;
+    loop {
+        let port = free_loopback_port();
+        let mut settings = test_settings(&db.url);
+        settings.server.bind = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        settings.server.public_url = format!("http://127.0.0.1:{port}");
+        match Application::build(settings.clone()).await {
+            Ok(application) => return Some(start(application, settings, db)),
+            Err(error) if attempts < 5 => {
+                attempts += 1;
+                eprintln!("port {port} was taken ({error:#}); trying another");
+            }
+            Err(error) => panic!("app builds at a reserved port: {error:#}"),
+        }
+    }
+}
+
+/// A loopback port that was free a moment ago (bound, read, released).
+pub fn free_loopback_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("reserve a loopback port")
+        .port()
+}
+
 async fn spawn_on(settings: Settings, db: std::sync::Arc<TestDb>) -> TestApp {
     init_test_logging();
     let application = Application::build(settings.clone())
         .await
         .expect("app builds");
+    start(application, settings, db)
+}
+
+fn start(application: Application, settings: Settings, db: std::sync::Arc<TestDb>) -> TestApp {
     let port = application.port();
     let metrics_address = application
         .metrics_port()

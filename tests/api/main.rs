@@ -5,6 +5,7 @@ mod helpers;
 
 mod audit_tail;
 mod authorize;
+mod browser_e2e;
 mod cli;
 mod config;
 mod consent;
@@ -12,6 +13,7 @@ mod health;
 mod keys;
 mod maintenance;
 mod mcp;
+mod mcp_client;
 mod metadata_documents;
 mod metrics;
 mod pages;
