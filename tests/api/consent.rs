@@ -112,3 +112,23 @@ on_both_engines! {
         let _ = get(&app, "/logout").await;
     }
 }
+
+on_both_engines! {
+    async fn the_readme_pkce_example_works_for_mcp_test_client_with_its_secret(engine: Engine) {
+        use base64::Engine as _;
+        use sha2::Digest;
+        let app = spawn_app(engine).await.unwrap();
+        let (client, redirect) = (crate::helpers::TEST_CLIENT, "http://localhost:5000/oauth/callback");
+        let verifier = "readme-pkce-example-verifier-0123456789abcdefXYZ";
+        let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()));
+        // The original README's step 2: no scope, no state.
+        let page = to_consent(&app, &[("response_type", "code"), ("client_id", client.0), ("redirect_uri", redirect),
+            ("code_challenge", &challenge), ("code_challenge_method", "S256")]).await;
+        assert!(page.contains("MCP Test Client"));
+        let query = query_of(&location(&decide(&app, &page, "approve").await).unwrap());
+        let (status, body) = app.post_form("/oauth/token", &[("grant_type", "authorization_code"), ("code", &query["code"]),
+            ("redirect_uri", redirect), ("client_id", client.0), ("client_secret", client.1), ("code_verifier", verifier)]).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["scope"], "mcp:resources mcp:tools system:read", "default: the client's allowed scopes");
+    }
+}

@@ -9,6 +9,7 @@ mod browser_e2e;
 mod cli;
 mod config;
 mod consent;
+mod fuzz;
 mod health;
 mod keys;
 mod maintenance;
