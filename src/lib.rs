@@ -12,4 +12,5 @@ pub mod oauth;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;
+pub mod timefmt;
 pub mod tokens;

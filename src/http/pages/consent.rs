@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use super::{csrf_failure, error_page, internal, page, read_form, session_cookie, with_cookie};
+use super::{csrf_failure, error_page, internal, page, posted_form, session_cookie, with_cookie};
 use crate::http::AppState;
 use crate::http::oauth::authorize::{deliver_code, fail};
 use crate::oauth::authorize::{AuthorizationRequest, ErrorRedirect, redirect_origin};
@@ -143,19 +143,10 @@ pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response
 /// double-submitted form can never produce a second code.
 #[tracing::instrument(skip_all, fields(client_id))]
 pub async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let form = match read_form(&body) {
-        Ok(form) => form,
-        Err(response) => return *response,
+    let (form, session) = match posted_form(&state, &headers, &body).await {
+        Ok(found) => found,
+        Err(response) => return response,
     };
-    let cookie = session_cookie(&state.settings, &headers);
-    let session = match sessions::load(&state.store, cookie).await {
-        Ok(Some(session)) => session,
-        Ok(None) => return csrf_failure(),
-        Err(error) => return internal(error),
-    };
-    if !session.csrf_matches(form.get("csrf_token").map(String::as_str)) {
-        return csrf_failure();
-    }
     let Some(user_id) = session.user_id().map(str::to_string) else {
         return csrf_failure();
     };

@@ -9,7 +9,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use super::{csrf_failure, internal, page, read_form, see_other, session_cookie, with_cookie};
+use super::{internal, page, posted_form, see_other, session_cookie, with_cookie};
 use crate::http::AppState;
 use crate::oauth::authorize::{AuthorizationRequest, redirect_origin};
 use crate::oauth::login::{self, LoginOutcome};
@@ -77,19 +77,10 @@ pub async fn submit(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let form = match read_form(&body) {
-        Ok(form) => form,
-        Err(response) => return *response,
+    let (form, session) = match posted_form(&state, &headers, &body).await {
+        Ok(found) => found,
+        Err(response) => return response,
     };
-    let cookie = session_cookie(&state.settings, &headers);
-    let session = match sessions::load(&state.store, cookie).await {
-        Ok(Some(session)) => session,
-        Ok(None) => return csrf_failure(),
-        Err(error) => return internal(error),
-    };
-    if !session.csrf_matches(form.get("csrf_token").map(String::as_str)) {
-        return csrf_failure();
-    }
     let username = form.get("username").map(|u| u.trim()).unwrap_or("");
     let password = form.get("password").map(String::as_str).unwrap_or("");
     let ip = peer.ip().to_string();

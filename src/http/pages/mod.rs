@@ -158,23 +158,29 @@ pub(crate) fn see_other(location: &str) -> Response {
     }
 }
 
+/// A POSTed form and the session it belongs to, its CSRF token checked; otherwise the
+/// page to answer with (403 for a missing session or token, 400 for a bad form).
+pub(crate) async fn posted_form(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    body: &Bytes,
+) -> Result<(HashMap<String, String>, crate::oauth::sessions::Session), Response> {
+    let form = read_form(body).map_err(|response| *response)?;
+    let cookie = session_cookie(&state.settings, headers);
+    let session = match crate::oauth::sessions::load(&state.store, cookie).await {
+        Ok(Some(session)) => session,
+        Ok(None) => return Err(csrf_failure()),
+        Err(error) => return Err(internal(error)),
+    };
+    if !session.csrf_matches(form.get("csrf_token").map(String::as_str)) {
+        return Err(csrf_failure());
+    }
+    Ok((form, session))
+}
+
 /// Unix seconds as a UTC date and time for the pages.
 pub(crate) fn format_time(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil-from-days (Howard Hinnant), to avoid a date crate for one format.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
-        rem / 3600,
-        (rem % 3600) / 60
-    )
+    // "YYYY-MM-DDTHH:MM:SSZ" → "YYYY-MM-DD HH:MM UTC"
+    let text = crate::timefmt::rfc3339(secs);
+    format!("{} {} UTC", &text[..10], &text[11..16])
 }
