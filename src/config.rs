@@ -53,11 +53,11 @@ bind = "127.0.0.1:9464"
 
 [rate_limits]
 enabled = true
-token = { burst = 30, period_ms = 1000 }
-token_client = { burst = 20, period_ms = 1000 }
-authorize = { burst = 20, period_ms = 1000 }
+token = { burst = 60, period_ms = 100 }
+token_client = { burst = 60, period_ms = 50 }
+authorize = { burst = 30, period_ms = 500 }
 login = { burst = 5, period_ms = 12000 }
-register = { burst = 5, period_ms = 60000 }
+register = { burst = 10, period_ms = 6000 }
 introspect = { burst = 100, period_ms = 100 }
 revoke = { burst = 30, period_ms = 500 }
 mcp = { burst = 60, period_ms = 100 }

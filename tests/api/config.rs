@@ -161,7 +161,7 @@ fn operations_settings_layer_from_the_environment_and_are_validated() {
     .unwrap();
     assert_eq!(settings.rate_limits.token.burst, 7);
     assert_eq!(
-        settings.rate_limits.token.period_ms, 1000,
+        settings.rate_limits.token.period_ms, 100,
         "the rest of the group keeps its default"
     );
     assert_eq!(settings.trusted_proxy_nets().unwrap().len(), 2);

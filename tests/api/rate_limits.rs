@@ -170,7 +170,7 @@ on_both_engines! {
     async fn login_posts_and_registrations_are_limited_per_address(engine: Engine) {
         let app = crate::helpers::spawn_app(engine).await.unwrap();
         let mut statuses = Vec::new();
-        for _ in 0..8 {
+        for _ in 0..14 {
             let response = app.http.post(app.url("/oauth/register")).json(&serde_json::json!({
                 "client_name": "burst", "redirect_uris": ["https://app.example/cb"]})).send().await.unwrap();
             statuses.push(response.status().as_u16());
