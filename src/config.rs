@@ -95,6 +95,16 @@ pub struct ServerSettings {
     pub shutdown_timeout_secs: u64,
     /// Proxies (IPs or CIDRs) whose `X-Forwarded-For` / `Forwarded` headers are believed.
     pub trusted_proxies: Vec<String>,
+    /// Optional TLS termination in-process (PEM files); both or neither.
+    #[serde(default)]
+    pub tls: TlsSettings,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSettings {
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -371,6 +381,17 @@ impl Settings {
                 "server.public_url must be an absolute http(s) URL without query, fragment or trailing slash, got {:?}",
                 self.server.public_url
             );
+        }
+        match (&self.server.tls.cert, &self.server.tls.key) {
+            (Some(cert), Some(key)) => {
+                for (name, path) in [("server.tls.cert", cert), ("server.tls.key", key)] {
+                    if !path.is_file() {
+                        bail!("{name}: {} is not a readable file", path.display());
+                    }
+                }
+            }
+            (None, None) => {}
+            _ => bail!("server.tls.cert and server.tls.key must be set together"),
         }
         let db = self.database.url.expose();
         if !(db.starts_with("sqlite:") || self.database.url.is_postgres()) {

@@ -23,6 +23,8 @@ pub struct Application {
     metrics_listener: Option<TcpListener>,
     router: axum::Router,
     state: AppState,
+    /// Certificates for in-process TLS, loaded at build so a bad file fails start-up.
+    tls: Option<axum_server::tls_rustls::RustlsConfig>,
     /// The admin password generated on first start, to be shown once.
     pub generated_admin_password: Option<String>,
 }
@@ -93,10 +95,24 @@ impl Application {
             rate_limits,
             trusted_proxies,
         };
+        let tls = match (
+            &state.settings.server.tls.cert,
+            &state.settings.server.tls.key,
+        ) {
+            (Some(cert), Some(key)) => Some(
+                axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+                    .await
+                    .with_context(|| {
+                        format!("loading TLS certificate {} and key", cert.display())
+                    })?,
+            ),
+            _ => None,
+        };
         Ok(Self {
             port,
             listener,
             metrics_listener,
+            tls,
             router: http::router(state.clone()),
             state,
             generated_admin_password,
@@ -150,8 +166,25 @@ impl Application {
         let app = self
             .router
             .into_make_service_with_connect_info::<std::net::SocketAddr>();
-        let server = axum::serve(self.listener, app).with_graceful_shutdown(signal);
-        let server = tokio::spawn(async move { server.await });
+        let server = match self.tls {
+            // rustls termination, HTTP/1.1 and HTTP/2 by ALPN.
+            Some(tls) => {
+                let handle = axum_server::Handle::new();
+                let stopper = handle.clone();
+                tokio::spawn(async move {
+                    signal.await;
+                    stopper.graceful_shutdown(Some(drain));
+                });
+                let server = axum_server::from_tcp_rustls(self.listener.into_std()?, tls)?
+                    .handle(handle)
+                    .serve(app);
+                tokio::spawn(async move { server.await })
+            }
+            None => {
+                let server = axum::serve(self.listener, app).with_graceful_shutdown(signal);
+                tokio::spawn(async move { server.await })
+            }
+        };
         tokio::pin!(server);
         tokio::select! {
             result = &mut server => result??,

@@ -24,6 +24,7 @@ mod register;
 mod revoke_introspect;
 mod seeding;
 mod sessions;
+mod tls;
 mod token_client_credentials;
 mod token_code;
 mod token_refresh;
