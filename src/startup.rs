@@ -178,7 +178,7 @@ impl Application {
                 let server = axum_server::from_tcp_rustls(self.listener.into_std()?, tls)?
                     .handle(handle)
                     .serve(app);
-                tokio::spawn(async move { server.await })
+                tokio::spawn(server)
             }
             None => {
                 let server = axum::serve(self.listener, app).with_graceful_shutdown(signal);
