@@ -560,11 +560,13 @@ fn toml_string(settings: &Settings) -> anyhow::Result<String> {
 }
 
 /// JSON scalars and arrays are valid TOML as written; objects become inline tables.
+/// TOML has no null: unset values are left out, as in the top-level tables.
 fn toml_value(value: &serde_json::Value) -> String {
     match value {
         serde_json::Value::Object(fields) => {
             let inner: Vec<String> = fields
                 .iter()
+                .filter(|(_, v)| !v.is_null())
                 .map(|(k, v)| format!("{k} = {}", toml_value(v)))
                 .collect();
             format!("{{ {} }}", inner.join(", "))
