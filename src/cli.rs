@@ -150,14 +150,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     };
     let settings = Settings::load(&overrides)?;
     // Operator commands print their own results; only warnings belong on stderr.
-    let filter = if serve_args.is_some() || cli.command.is_none() {
-        settings.server.log_filter.as_str()
-    } else {
-        "warn"
-    };
-    telemetry::init(settings.server.log_format, filter);
+    let serving = serve_args.is_some() || cli.command.is_none();
+    if !serving {
+        telemetry::init(settings.server.log_format, "warn");
+    }
     match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
-        Command::Serve(_) => serve(settings).await,
+        Command::Serve(_) => {
+            let telemetry = telemetry::init_with_traces(
+                settings.server.log_format,
+                &settings.server.log_filter,
+                &settings.telemetry,
+            )?;
+            let served = serve(settings).await;
+            telemetry.shutdown().await;
+            served
+        }
         Command::Migrate => {
             let store = Store::connect(&settings.database).await?;
             store.migrate().await?;

@@ -9,6 +9,9 @@ use config::{Config, Environment, File, FileFormat};
 use serde::{Deserialize, Serialize, Serializer};
 use url::Url;
 
+mod telemetry;
+pub use telemetry::{OtlpProtocol, TelemetrySettings};
+
 /// The defaults, as TOML: the same text `print-config` starts from.
 const DEFAULTS: &str = r#"
 [server]
@@ -67,6 +70,9 @@ interval_secs = 300
 batch_size = 500
 access_token_grace_secs = 86400
 
+[telemetry]
+trace_filter = "info"
+
 [bootstrap]
 "#;
 
@@ -81,6 +87,7 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     pub rate_limits: RateLimitSettings,
     pub maintenance: MaintenanceSettings,
+    pub telemetry: TelemetrySettings,
     pub bootstrap: BootstrapSettings,
 }
 
@@ -454,6 +461,7 @@ impl Settings {
                 "maintenance: interval_secs and batch_size must be at least 1, access_token_grace_secs not negative"
             );
         }
+        self.telemetry.validate()?;
         Ok(())
     }
 

@@ -8,6 +8,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use serde_json::{Value, json};
+use tracing::Instrument;
 
 use super::AppState;
 use crate::mcp::{self, Caller, McpHttpService};
@@ -159,8 +160,12 @@ async fn guard(State(state): State<AppState>, request: Request, next: Next) -> R
         let body = jsonrpc_error(Value::Null, -32600, "request body too large or unreadable");
         return (StatusCode::PAYLOAD_TOO_LARGE, Json(body)).into_response();
     };
+    let mut dispatch = None;
     // Unparsable bodies pass through: rmcp answers them with the proper JSON-RPC error.
     if let Ok(message) = serde_json::from_slice::<Value>(&bytes) {
+        if message.is_object() {
+            dispatch = Some(mcp::DispatchSpan::for_message(&message));
+        }
         let calls: Vec<&Value> = match &message {
             Value::Array(items) => items.iter().collect(),
             single => vec![single],
@@ -185,6 +190,14 @@ async fn guard(State(state): State<AppState>, request: Request, next: Next) -> R
             return insufficient_scope(&state, &needed, body);
         }
     }
+    let span = match dispatch {
+        Some(dispatch) => {
+            parts.extensions.insert(dispatch.clone());
+            dispatch.0
+        }
+        None => tracing::Span::current(),
+    };
     next.run(Request::from_parts(parts, Body::from(bytes)))
+        .instrument(span)
         .await
 }

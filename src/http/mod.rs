@@ -159,8 +159,11 @@ fn request_span(request: &Request) -> tracing::Span {
         .take(200)
         .collect();
     // Only the route template is recorded, never the path's query: it may carry codes.
-    tracing::info_span!(
+    let span = tracing::info_span!(
         "http.request",
+        otel.name = format!("{} {route}", request.method()),
+        otel.kind = "server",
+        otel.status_code = tracing::field::Empty,
         http.request.method = %request.method(),
         http.route = route,
         url.scheme = client.map_or("http", |c| c.scheme),
@@ -169,10 +172,15 @@ fn request_span(request: &Request) -> tracing::Span {
         request_id = request_id,
         http.response.status_code = tracing::field::Empty,
         client_id = tracing::field::Empty,
-    )
+    );
+    crate::telemetry::propagation::continue_trace(&span, request.headers());
+    span
 }
 
 fn record_status<B>(response: &axum::http::Response<B>, latency: Duration, span: &tracing::Span) {
     span.record("http.response.status_code", response.status().as_u16());
+    if response.status().is_server_error() {
+        span.record("otel.status_code", "error");
+    }
     tracing::debug!(latency_ms = latency.as_millis() as u64, "response");
 }

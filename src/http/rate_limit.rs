@@ -90,13 +90,28 @@ impl RateLimits {
         let mcp = Arc::new(RateLimiter::keyed(quota(settings.mcp)?));
         prune_forever(Arc::downgrade(&mcp));
         Ok(Self {
-            token: Some(layer("token", settings.token, ByClientAddress)?),
-            token_client: Some(layer("token_client", settings.token_client, ByClientId)?),
-            authorize: Some(layer("authorize", settings.authorize, ByClientAddress)?),
-            login: Some(layer("login", settings.login, ByClientAddress)?),
-            register: Some(layer("register", settings.register, ByClientAddress)?),
-            introspect: Some(layer("introspect", settings.introspect, ByClientAddress)?),
-            revoke: Some(layer("revoke", settings.revoke, ByClientAddress)?),
+            token: Some(layer("token", settings.token, ByClientAddress, Api)?),
+            token_client: Some(layer(
+                "token_client",
+                settings.token_client,
+                ByClientId,
+                Api,
+            )?),
+            authorize: Some(layer(
+                "authorize",
+                settings.authorize,
+                ByClientAddress,
+                Page,
+            )?),
+            login: Some(layer("login", settings.login, ByClientAddress, Page)?),
+            register: Some(layer("register", settings.register, ByClientAddress, Api)?),
+            introspect: Some(layer(
+                "introspect",
+                settings.introspect,
+                ByClientAddress,
+                Api,
+            )?),
+            revoke: Some(layer("revoke", settings.revoke, ByClientAddress, Api)?),
             mcp: Some(mcp),
         })
     }
@@ -107,11 +122,24 @@ impl RateLimits {
         let limiter = self.mcp.as_ref()?;
         let not_until = limiter.check_key(&subject.to_string()).err()?;
         let wait = not_until.wait_time_from(DefaultClock::default().now());
-        Some(too_many_requests("mcp", wait.as_secs()))
+        Some(too_many_requests("mcp", wait.as_secs(), Api))
     }
 }
 
-fn layer<K>(group: &'static str, limit: RateLimit, key: K) -> anyhow::Result<Limit<K>>
+/// Who reads a refusal: a program (OAuth-style JSON) or a person in a browser (an HTML page).
+#[derive(Debug, Clone, Copy)]
+enum Audience {
+    Api,
+    Page,
+}
+use Audience::{Api, Page};
+
+fn layer<K>(
+    group: &'static str,
+    limit: RateLimit,
+    key: K,
+    audience: Audience,
+) -> anyhow::Result<Limit<K>>
 where
     K: KeyExtractor + Send + Sync + 'static,
     K::Key: Send + Sync + 'static,
@@ -125,23 +153,36 @@ where
     prune_forever(Arc::downgrade(config.limiter()));
     Ok(
         GovernorLayer::new(config).error_handler(move |error| match error {
-            GovernorError::TooManyRequests { wait_time, .. } => too_many_requests(group, wait_time),
+            GovernorError::TooManyRequests { wait_time, .. } => {
+                too_many_requests(group, wait_time, audience)
+            }
             // Our extractors never fail; anything else is still the client's to retry.
-            _ => too_many_requests(group, 1),
+            _ => too_many_requests(group, 1, audience),
         }),
     )
 }
 
-/// 429 with `Retry-After` and an OAuth-style body.
-fn too_many_requests(group: &'static str, wait_secs: u64) -> Response {
+/// 429 with `Retry-After` and an OAuth-style body, or a page for a browser.
+fn too_many_requests(group: &'static str, wait_secs: u64, audience: Audience) -> Response {
     metrics::rate_limited(group);
     // Sub-second waits round down to 0, which clients read as "now": say 1.
     let wait = wait_secs.max(1);
-    let body = json!({
-        "error": "rate_limited",
-        "error_description": format!("too many requests; retry after {wait} s"),
-    });
-    let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
+    let mut response = match audience {
+        Api => {
+            let body = json!({
+                "error": "rate_limited",
+                "error_description": format!("too many requests; retry after {wait} s"),
+            });
+            (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response()
+        }
+        Page => super::pages::error_page(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many attempts",
+            &format!(
+                "Too many requests came from your address. Wait {wait} seconds, then try again."
+            ),
+        ),
+    };
     let headers = response.headers_mut();
     headers.insert(header::RETRY_AFTER, HeaderValue::from(wait));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -12,7 +12,10 @@ use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use serde_json::Value;
 
+use tracing::Instrument;
+
 use super::caller::Caller;
+use super::dispatch::DispatchSpan;
 use super::server::{CallError, McpServer};
 
 /// The verified caller, as the bearer middleware left it in the HTTP request's extensions. rmcp
@@ -24,6 +27,15 @@ fn caller_of(context: &RequestContext<RoleServer>) -> Caller {
         .and_then(|parts| parts.extensions.get::<Caller>())
         .cloned()
         .unwrap_or_else(Caller::anonymous)
+}
+
+/// The span the HTTP layer opened for this call; rmcp's handler task does not inherit it.
+fn dispatch_span(context: &RequestContext<RoleServer>) -> tracing::Span {
+    context
+        .extensions
+        .get::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<DispatchSpan>())
+        .map_or_else(tracing::Span::current, |dispatch| dispatch.0.clone())
 }
 
 /// The one place the JSON-RPC path turns a refusal into a protocol error, logging server faults.
@@ -92,7 +104,8 @@ impl ServerHandler for McpServer {
     ) -> Result<CallToolResponse, ErrorData> {
         let arguments = request.arguments.map_or(Value::Null, Value::Object);
         let caller = caller_of(&context);
-        match self.call_tool_for(&caller, &request.name, arguments).await {
+        let call = self.call_tool_for(&caller, &request.name, arguments);
+        match call.instrument(dispatch_span(&context)).await {
             Ok(result) => Ok(result.into()),
             // The spec wants bad input reported in the result so the model can correct itself.
             Err(CallError::InvalidArguments(message)) => {
@@ -126,6 +139,7 @@ impl ServerHandler for McpServer {
         let caller = caller_of(&context);
         let result = self
             .read_resource_for(&caller, &request.uri)
+            .instrument(dispatch_span(&context))
             .await
             .map_err(protocol_error)?;
         Ok(result.into())
@@ -150,6 +164,7 @@ impl ServerHandler for McpServer {
         let caller = caller_of(&context);
         let result = self
             .get_prompt_for(&caller, &request.name, request.arguments)
+            .instrument(dispatch_span(&context))
             .await
             .map_err(protocol_error)?;
         Ok(result.into())

@@ -4,6 +4,7 @@
 pub mod calculator;
 pub mod caller;
 pub mod catalog;
+pub mod dispatch;
 mod handler;
 mod prompts;
 pub mod readings;
@@ -17,6 +18,7 @@ mod transport;
 
 pub use caller::Caller;
 pub use catalog::{ScopeInfo, all_scopes, required_scopes, unlocked_by};
+pub use dispatch::DispatchSpan;
 pub use server::{CallError, McpServer, ServerIdentity};
 pub use system::SystemMonitor;
 pub use transport::{McpHttpService, McpHttpSettings, streamable_http_service};

@@ -26,6 +26,7 @@ pub struct AuditEvent {
 }
 
 impl Store {
+    #[tracing::instrument(name = "db.record_audit", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn record_audit(
         &self,
         id: &str,
@@ -48,6 +49,7 @@ impl Store {
         Ok(())
     }
 
+    #[tracing::instrument(name = "db.audit_since", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn audit_since(
         &self,
         since: i64,
@@ -64,6 +66,7 @@ impl Store {
     }
 
     /// The newest `limit` events at or after `since`, returned oldest first.
+    #[tracing::instrument(name = "db.audit_tail", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn audit_tail(&self, since: i64, limit: i64) -> Result<Vec<AuditEvent>, sqlx::Error> {
         let mut events: Vec<AuditEvent> = sqlx::query_as(
             "SELECT id, occurred_at, event, client_id, subject, ip, detail FROM audit_events \

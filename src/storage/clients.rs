@@ -56,6 +56,7 @@ macro_rules! client_columns {
 
 impl Store {
     /// Inserts a client; a duplicate id is reported as a unique violation.
+    #[tracing::instrument(name = "db.insert_client", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn insert_client(&self, client: &ClientRecord) -> Result<(), sqlx::Error> {
         sqlx::query(
             "INSERT INTO clients (id, secret_hash, name, redirect_uris, scopes, grant_types, \
@@ -78,6 +79,7 @@ impl Store {
         Ok(())
     }
 
+    #[tracing::instrument(name = "db.get_client", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn get_client(&self, id: &str) -> Result<Option<ClientRecord>, sqlx::Error> {
         sqlx::query_as(concat!(
             "SELECT ",
@@ -89,6 +91,7 @@ impl Store {
         .await
     }
 
+    #[tracing::instrument(name = "db.list_clients", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn list_clients(&self) -> Result<Vec<ClientRecord>, sqlx::Error> {
         sqlx::query_as(concat!(
             "SELECT ",
@@ -101,6 +104,7 @@ impl Store {
 
     /// Deletes a client; its grants, codes and consents go with it (ON DELETE CASCADE),
     /// and its unexpired access tokens are marked revoked in the same transaction.
+    #[tracing::instrument(name = "db.delete_client", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn delete_client(&self, id: &str, now: i64) -> Result<bool, sqlx::Error> {
         let mut tx = self.pool().begin().await?;
         sqlx::query(
@@ -124,6 +128,7 @@ impl Store {
         Ok(deleted == 1)
     }
 
+    #[tracing::instrument(name = "db.set_client_secret_hash", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn set_client_secret_hash(
         &self,
         id: &str,
@@ -147,6 +152,7 @@ impl Store {
 impl Store {
     /// Inserts or refreshes a client described by a metadata document. Only rows that came
     /// from a document are updated, so a URL can never overwrite a registered client.
+    #[tracing::instrument(name = "db.upsert_metadata_client", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn upsert_metadata_client(&self, client: &ClientRecord) -> Result<(), sqlx::Error> {
         sqlx::query(
             "INSERT INTO clients (id, secret_hash, name, redirect_uris, scopes, grant_types, \

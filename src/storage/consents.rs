@@ -17,6 +17,7 @@ pub struct UserGrant {
 
 impl Store {
     /// The scope string a user has approved for a client, if any.
+    #[tracing::instrument(name = "db.get_consent", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn get_consent(
         &self,
         user_id: &str,
@@ -29,6 +30,7 @@ impl Store {
             .await
     }
 
+    #[tracing::instrument(name = "db.upsert_consent", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn upsert_consent(
         &self,
         user_id: &str,
@@ -50,6 +52,7 @@ impl Store {
         Ok(())
     }
 
+    #[tracing::instrument(name = "db.delete_consent", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn delete_consent(&self, user_id: &str, client_id: &str) -> Result<(), sqlx::Error> {
         sqlx::query("DELETE FROM consents WHERE user_id = $1 AND client_id = $2")
             .bind(user_id)
@@ -60,6 +63,7 @@ impl Store {
     }
 
     /// A user's unrevoked grants, newest first.
+    #[tracing::instrument(name = "db.list_user_grants", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn list_user_grants(&self, user_id: &str) -> Result<Vec<UserGrant>, sqlx::Error> {
         sqlx::query_as(
             "SELECT g.id, g.client_id, c.name AS client_name, g.scope, g.created_at, \

@@ -119,6 +119,7 @@ pub enum Rotation {
 
 impl Store {
     /// Creates a grant and its authorization code in one transaction.
+    #[tracing::instrument(name = "db.insert_grant_with_code", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn insert_grant_with_code(
         &self,
         grant: &GrantRecord,
@@ -159,6 +160,7 @@ impl Store {
         tx.commit().await
     }
 
+    #[tracing::instrument(name = "db.get_code", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn get_code(&self, code_hash: &str) -> Result<Option<CodeRecord>, sqlx::Error> {
         sqlx::query_as(
             "SELECT code_hash, grant_id, client_id, user_id, redirect_uri, scope, resource, \
@@ -173,6 +175,7 @@ impl Store {
     /// Claims the code and stores the tokens in one transaction. The claim is a single
     /// conditional UPDATE, so of any number of racing redemptions exactly one wins;
     /// the losers get `false` and nothing is written.
+    #[tracing::instrument(name = "db.redeem_code", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn redeem_code(
         &self,
         code_hash: &str,
@@ -199,12 +202,14 @@ impl Store {
     }
 
     /// Stores a token response that consumes nothing (client credentials).
+    #[tracing::instrument(name = "db.record_issuance", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn record_issuance(&self, issuance: &Issuance<'_>) -> Result<(), sqlx::Error> {
         let mut tx = self.pool().begin().await?;
         insert_issuance(&mut tx, issuance).await?;
         tx.commit().await
     }
 
+    #[tracing::instrument(name = "db.get_grant", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn get_grant(&self, id: &str) -> Result<Option<GrantRecord>, sqlx::Error> {
         sqlx::query_as(
             "SELECT id, client_id, user_id, scope, resource, created_at, last_used_at, revoked_at \
@@ -215,6 +220,7 @@ impl Store {
         .await
     }
 
+    #[tracing::instrument(name = "db.get_refresh_token", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn get_refresh_token(
         &self,
         token_hash: &str,
@@ -230,6 +236,7 @@ impl Store {
 
     /// Marks `token_hash` rotated and stores its successor plus the new access token, in
     /// one transaction; the claim is conditional so only one racing refresh rotates.
+    #[tracing::instrument(name = "db.rotate_refresh_token", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn rotate_refresh_token(
         &self,
         token_hash: &str,
@@ -258,6 +265,7 @@ impl Store {
     }
 
     /// Stores only an access token for a grace-window retry (the successor exists).
+    #[tracing::instrument(name = "db.record_access_token", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn record_access_token(&self, access: &AccessTokenRecord) -> Result<(), sqlx::Error> {
         self.record_issuance(&Issuance {
             access,
@@ -268,6 +276,7 @@ impl Store {
 
     /// Revokes a whole grant: the grant, its refresh tokens and its access tokens, in one
     /// transaction. Returns the (jti, exp) of access tokens newly revoked.
+    #[tracing::instrument(name = "db.revoke_grant", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn revoke_grant(
         &self,
         grant_id: &str,
@@ -299,6 +308,7 @@ impl Store {
         Ok(revoked)
     }
 
+    #[tracing::instrument(name = "db.get_access_token", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn get_access_token(
         &self,
         jti: &str,
@@ -313,6 +323,7 @@ impl Store {
     }
 
     /// Marks one access token revoked; returns whether this call revoked it.
+    #[tracing::instrument(name = "db.revoke_access_token", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn revoke_access_token(&self, jti: &str, now: i64) -> Result<bool, sqlx::Error> {
         let updated = sqlx::query(
             "UPDATE access_tokens SET revoked_at = $1 WHERE jti = $2 AND revoked_at IS NULL",

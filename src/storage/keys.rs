@@ -36,6 +36,7 @@ macro_rules! key_columns {
 
 impl Store {
     /// Every key still published in the JWKS (active, pending, or retired but in use).
+    #[tracing::instrument(name = "db.published_signing_keys", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn published_signing_keys(
         &self,
         now: i64,
@@ -51,6 +52,7 @@ impl Store {
         .await
     }
 
+    #[tracing::instrument(name = "db.all_signing_keys", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn all_signing_keys(&self) -> Result<Vec<SigningKeyRecord>, sqlx::Error> {
         sqlx::query_as(concat!(
             "SELECT ",
@@ -61,6 +63,7 @@ impl Store {
         .await
     }
 
+    #[tracing::instrument(name = "db.insert_signing_key", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn insert_signing_key(&self, key: &SigningKeyRecord) -> Result<(), sqlx::Error> {
         sqlx::query(concat!(
             "INSERT INTO signing_keys (",
@@ -82,6 +85,7 @@ impl Store {
 
     /// Makes `kid` the signing key: the previous active key retires and stays
     /// published until `publish_until`. One transaction, so exactly one key signs.
+    #[tracing::instrument(name = "db.activate_signing_key", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn activate_signing_key(
         &self,
         kid: &str,
@@ -117,6 +121,7 @@ impl Store {
 
     /// Returns the named secret, creating it from `generate` if absent. Concurrent
     /// first starts agree because the insert is conflict-free and re-read.
+    #[tracing::instrument(name = "db.server_secret", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn server_secret(
         &self,
         name: &str,

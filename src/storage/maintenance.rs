@@ -59,6 +59,7 @@ impl Purgeable {
 
 impl Store {
     /// Deletes at most `limit` rows of `what` that expired before `cutoff`; returns how many.
+    #[tracing::instrument(name = "db.purge_batch", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn purge_batch(
         &self,
         what: Purgeable,

@@ -112,6 +112,14 @@ impl Store {
     }
 
     /// Whether the database answers now (for `/readyz`).
+    /// The OpenTelemetry `db.system.name` of the engine, recorded on every query span.
+    pub fn system_name(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgresql",
+        }
+    }
+
     pub async fn ping(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
     }

@@ -27,6 +27,7 @@ impl std::fmt::Debug for SessionRecord {
 }
 
 impl Store {
+    #[tracing::instrument(name = "db.insert_session", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn insert_session(&self, s: &SessionRecord) -> Result<(), sqlx::Error> {
         sqlx::query(
             "INSERT INTO sessions (id_hash, user_id, csrf_token, pending, created_at, \
@@ -44,6 +45,7 @@ impl Store {
         Ok(())
     }
 
+    #[tracing::instrument(name = "db.get_session", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn get_session(&self, id_hash: &str) -> Result<Option<SessionRecord>, sqlx::Error> {
         sqlx::query_as(
             "SELECT id_hash, user_id, csrf_token, pending, created_at, last_seen_at, expires_at \
@@ -54,6 +56,7 @@ impl Store {
         .await
     }
 
+    #[tracing::instrument(name = "db.touch_session", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn touch_session(&self, id_hash: &str, now: i64) -> Result<(), sqlx::Error> {
         sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
             .bind(now)
@@ -63,6 +66,7 @@ impl Store {
         Ok(())
     }
 
+    #[tracing::instrument(name = "db.set_session_pending", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn set_session_pending(
         &self,
         id_hash: &str,
@@ -78,6 +82,7 @@ impl Store {
 
     /// Clears the pending request only if it is still `expected`; of two racing or
     /// replayed consent submissions exactly one gets `true`.
+    #[tracing::instrument(name = "db.take_session_pending", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn take_session_pending(
         &self,
         id_hash: &str,
@@ -93,6 +98,7 @@ impl Store {
         Ok(taken == 1)
     }
 
+    #[tracing::instrument(name = "db.delete_session", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn delete_session(&self, id_hash: &str) -> Result<(), sqlx::Error> {
         sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
             .bind(id_hash)
@@ -102,6 +108,7 @@ impl Store {
     }
 
     /// Removes sessions past their absolute or idle end.
+    #[tracing::instrument(name = "db.delete_stale_sessions", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn delete_stale_sessions(
         &self,
         now: i64,

@@ -30,6 +30,7 @@ macro_rules! user_columns {
 }
 
 impl Store {
+    #[tracing::instrument(name = "db.insert_user", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn insert_user(&self, user: &UserRecord) -> Result<(), sqlx::Error> {
         sqlx::query(
             "INSERT INTO users (id, username, password_hash, created_at, updated_at) \
@@ -45,12 +46,14 @@ impl Store {
         Ok(())
     }
 
+    #[tracing::instrument(name = "db.count_users", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn count_users(&self) -> Result<i64, sqlx::Error> {
         sqlx::query_scalar("SELECT COUNT(*) FROM users")
             .fetch_one(self.pool())
             .await
     }
 
+    #[tracing::instrument(name = "db.get_user_by_username", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn get_user_by_username(
         &self,
         username: &str,
@@ -65,6 +68,7 @@ impl Store {
         .await
     }
 
+    #[tracing::instrument(name = "db.list_users", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn list_users(&self) -> Result<Vec<UserRecord>, sqlx::Error> {
         sqlx::query_as(concat!(
             "SELECT ",
@@ -77,6 +81,7 @@ impl Store {
 
     /// Deletes a user; grants, codes, sessions and consents cascade, and their
     /// unexpired access tokens are revoked in the same transaction.
+    #[tracing::instrument(name = "db.delete_user", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn delete_user(&self, username: &str, now: i64) -> Result<bool, sqlx::Error> {
         let mut tx = self.pool().begin().await?;
         sqlx::query(
@@ -96,6 +101,7 @@ impl Store {
         Ok(deleted == 1)
     }
 
+    #[tracing::instrument(name = "db.set_user_password_hash", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn set_user_password_hash(
         &self,
         username: &str,
@@ -115,6 +121,7 @@ impl Store {
 }
 
 impl Store {
+    #[tracing::instrument(name = "db.get_user_by_id", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn get_user_by_id(&self, id: &str) -> Result<Option<UserRecord>, sqlx::Error> {
         sqlx::query_as(concat!(
             "SELECT ",

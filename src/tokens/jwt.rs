@@ -45,7 +45,7 @@ pub enum VerifyError {
 
 /// Signs claims with the active key.
 pub fn sign(keys: &KeyRing, claims: &AccessClaims) -> anyhow::Result<String> {
-    let _span = tracing::debug_span!("jwt.sign").entered();
+    let _span = tracing::info_span!("jwt.sign").entered();
     let (kid, key) = keys
         .signing_key()
         .ok_or_else(|| anyhow::anyhow!("no active signing key"))?;
@@ -83,7 +83,7 @@ fn verify_inner(
     audience: Option<&str>,
     check_times: bool,
 ) -> Result<AccessClaims, VerifyError> {
-    let _span = tracing::debug_span!("jwt.verify").entered();
+    let _span = tracing::info_span!("jwt.verify").entered();
     let header = jsonwebtoken::decode_header(token).map_err(|_| VerifyError::Malformed)?;
     if header.alg != Algorithm::ES256
         || !header.typ.as_deref().is_some_and(|t| {

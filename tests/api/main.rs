@@ -17,6 +17,7 @@ mod mcp;
 mod mcp_client;
 mod metadata_documents;
 mod metrics;
+mod otel;
 mod pages;
 mod protected;
 mod rate_limits;

@@ -177,11 +177,21 @@ on_both_engines! {
         }
         assert!(statuses.contains(&201) && statuses.contains(&429), "register: {statuses:?}");
         let mut login = Vec::new();
+        let mut refusal = None;
         for _ in 0..8 {
             let response = app.http.post(app.url("/login")).form(&[("username", "x"), ("password", "y")]).send().await.unwrap();
             login.push(response.status().as_u16());
+            if response.status() == 429 {
+                refusal = Some(response);
+            }
         }
-        assert!(login.contains(&429), "login: {login:?}");
         assert!(login.iter().all(|s| *s != 500), "login: {login:?}");
+        // A person at the login form gets a page, not JSON.
+        let refusal = refusal.unwrap_or_else(|| panic!("no 429 among {login:?}"));
+        assert!(refusal.headers()["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
+        assert!(refusal.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        assert_eq!(refusal.headers()["x-frame-options"], "DENY");
+        let page = refusal.text().await.unwrap();
+        assert!(page.contains("Too many attempts") && page.contains("try again"), "{page}");
     }
 }

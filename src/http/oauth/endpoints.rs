@@ -17,7 +17,7 @@ fn no_store(mut response: Response) -> Response {
 }
 
 /// RFC 6749 §3.2 / §5.1
-#[tracing::instrument(skip_all, fields(grant_type))]
+#[tracing::instrument(skip_all, fields(grant_type, client_id))]
 pub async fn token(State(state): State<AppState>, form: OAuthForm) -> Result<Response, OAuthError> {
     let presented = require_client(&form)?;
     if let Some(grant) = form.params.get("grant_type") {
