@@ -9,6 +9,7 @@ mod browser_e2e;
 mod cli;
 mod config;
 mod consent;
+mod faults;
 mod fuzz;
 mod health;
 mod keys;
