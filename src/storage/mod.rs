@@ -28,6 +28,9 @@ pub use users::UserRecord;
 
 use crate::config::DatabaseSettings;
 
+/// How long `/readyz` waits for the database before reporting it unavailable.
+const PING_TIMEOUT: Duration = Duration::from_secs(2);
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +69,9 @@ impl Store {
             Backend::Postgres => url.to_string(),
         };
         let mut options = AnyPoolOptions::new()
+            // A pooled connection is checked before reuse, so after a database restart the dead
+            // ones are replaced instead of failing requests (the fault tests depend on this).
+            .test_before_acquire(true)
             .max_connections(settings.max_connections)
             .acquire_timeout(Duration::from_secs(settings.connect_timeout_secs));
         if backend == Backend::Sqlite {
@@ -120,8 +126,11 @@ impl Store {
         }
     }
 
+    /// Whether the database answers within a bound, so a readiness probe gets a prompt answer
+    /// during an outage instead of waiting out the pool's full acquire timeout.
     pub async fn ping(&self) -> bool {
-        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+        let probe = sqlx::query("SELECT 1").execute(&self.pool);
+        matches!(tokio::time::timeout(PING_TIMEOUT, probe).await, Ok(Ok(_)))
     }
 
     pub async fn close(&self) {
