@@ -19,6 +19,7 @@ mod metadata_documents;
 mod metrics;
 mod pages;
 mod protected;
+mod races;
 mod rate_limits;
 mod register;
 mod revoke_introspect;
