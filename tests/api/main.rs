@@ -11,6 +11,7 @@ mod config;
 mod consent;
 mod fuzz;
 mod health;
+mod hostile;
 mod keys;
 mod maintenance;
 mod mcp;
