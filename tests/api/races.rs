@@ -29,20 +29,20 @@ async fn unlimited(engine: crate::helpers::Engine) -> Arc<TestApp> {
     Arc::new(app)
 }
 
-/// Sends `form` to `path` from `RACERS` tasks at once; returns every (status, body).
-async fn burst(
-    app: &Arc<TestApp>,
-    path: &str,
-    form: Vec<(&'static str, String)>,
-) -> Vec<(u16, Value)> {
+type Form = Vec<(&'static str, String)>;
+
+async fn token_request(app: &TestApp, form: &Form) -> (u16, Value) {
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    app.post_form("/oauth/token", &pairs).await
+}
+
+/// Sends `form` to the token endpoint from `RACERS` tasks at once; returns every answer.
+async fn burst(app: &Arc<TestApp>, form: Form) -> Vec<(u16, Value)> {
     let form = Arc::new(form);
     let mut tasks = JoinSet::new();
     for _ in 0..RACERS {
-        let (app, form, path) = (app.clone(), form.clone(), path.to_string());
-        tasks.spawn(async move {
-            let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            app.post_form(&path, &pairs).await
-        });
+        let (app, form) = (app.clone(), form.clone());
+        tasks.spawn(async move { token_request(&app, &form).await });
     }
     tasks.join_all().await
 }
@@ -82,7 +82,7 @@ fn kid_of(token: &str) -> String {
     header["kid"].as_str().unwrap().to_string()
 }
 
-fn code_form(code: &str) -> Vec<(&'static str, String)> {
+fn code_form(code: &str) -> Form {
     vec![
         ("grant_type", "authorization_code".into()),
         ("code", code.into()),
@@ -92,7 +92,7 @@ fn code_form(code: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn refresh_form(token: &str) -> Vec<(&'static str, String)> {
+fn refresh_form(token: &str) -> Form {
     vec![
         ("grant_type", "refresh_token".into()),
         ("refresh_token", token.into()),
@@ -105,7 +105,7 @@ on_both_engines! {
     async fn a_hundred_racing_redemptions_of_one_code_issue_one_token_that_the_losers_revoke(engine: Engine) {
         let app = unlimited(engine).await;
         let code = app.issue_code(CLAUDE.0, CLAUDE_CALLBACK, "mcp:tools", None).await;
-        let answers = burst(&app, "/oauth/token", code_form(&code)).await;
+        let answers = burst(&app, code_form(&code)).await;
         let winners: Vec<&Value> = answers.iter().filter(|(s, _)| *s == 200).map(|(_, b)| b).collect();
         assert_eq!(winners.len(), 1, "exactly one redemption wins");
         for (status, body) in answers.iter().filter(|(s, _)| *s != 200) {
@@ -116,8 +116,7 @@ on_both_engines! {
         let refresh = winners[0]["refresh_token"].as_str().unwrap();
         assert_eq!(introspect(&app, access).await["active"], false);
         assert_eq!(protected_status(&app, access).await, 401, "the MCP side refuses it at once");
-        let (status, body) = app.post_form("/oauth/token", &refresh_form(refresh).iter()
-            .map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).await;
+        let (status, body) = token_request(&app, &refresh_form(refresh)).await;
         assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
     }
 }
@@ -126,12 +125,11 @@ on_both_engines! {
     async fn a_hundred_racing_refreshes_rotate_once_and_a_late_reuse_revokes_the_family(engine: Engine) {
         let app = unlimited(engine).await;
         let code = app.issue_code(CLAUDE.0, CLAUDE_CALLBACK, "mcp:tools", None).await;
-        let pairs = code_form(&code);
-        let (status, first) = app.post_form("/oauth/token", &pairs.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).await;
+        let (status, first) = token_request(&app, &code_form(&code)).await;
         assert_eq!(status, 200, "{first}");
         let old = first["refresh_token"].as_str().unwrap().to_string();
 
-        let answers = burst(&app, "/oauth/token", refresh_form(&old)).await;
+        let answers = burst(&app, refresh_form(&old)).await;
         assert!(answers.iter().all(|(s, _)| *s == 200), "every racer is inside the grace window: {answers:?}");
         let mut successors: Vec<&str> = answers.iter().map(|(_, b)| b["refresh_token"].as_str().unwrap()).collect();
         successors.sort_unstable();
@@ -149,13 +147,9 @@ on_both_engines! {
         // Later than the grace window (moved back in the database rather than waited for).
         sqlx::query("UPDATE refresh_tokens SET rotated_at = rotated_at - 3600 WHERE rotated_at IS NOT NULL")
             .execute(app.store.pool()).await.unwrap();
-        let replay: Vec<(&str, String)> = refresh_form(&old);
-        let pairs: Vec<(&str, &str)> = replay.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let (status, body) = app.post_form("/oauth/token", &pairs).await;
+        let (status, body) = token_request(&app, &refresh_form(&old)).await;
         assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
-        let next = refresh_form(successors[0]);
-        let pairs: Vec<(&str, &str)> = next.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let (status, body) = app.post_form("/oauth/token", &pairs).await;
+        let (status, body) = token_request(&app, &refresh_form(successors[0])).await;
         assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "the successor died with the family");
         for access in accesses {
             assert_eq!(introspect(&app, access).await["active"], false, "every racer's access token is revoked");
