@@ -132,6 +132,30 @@ fn jsonrpc_error(id: Value, code: i64, message: &str) -> Value {
     json!({ "jsonrpc": "2.0", "id": id, "error": { "code": code, "message": message } })
 }
 
+/// The posted JSON-RPC message. A body declared as JSON that is not one is refused here with
+/// 400 and a JSON-RPC error (-32700 parse error, -32600 invalid request), where rmcp would
+/// answer a plain-text 415. `None`: not declared as JSON, which rmcp refuses itself (415).
+fn read_message(headers: &HeaderMap, bytes: &[u8]) -> Result<Option<Value>, Box<Response>> {
+    let declared_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"));
+    let refuse = |code: i64, message: &str| {
+        let body = jsonrpc_error(Value::Null, code, message);
+        Box::new((StatusCode::BAD_REQUEST, Json(body)).into_response())
+    };
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(message) if declared_json && !mcp::is_client_message(&message) => Err(refuse(
+            -32600,
+            "invalid request: not a JSON-RPC 2.0 message (batches are not supported)",
+        )),
+        Ok(message) => Ok(Some(message)),
+        Err(error) if declared_json => Err(refuse(-32700, &format!("parse error: {error}"))),
+        Err(_) => Ok(None),
+    }
+}
+
 /// Origin, bearer token, then the scopes of the JSON-RPC call, before rmcp sees anything.
 async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if let Some(origin) = request.headers().get(header::ORIGIN) {
@@ -160,9 +184,12 @@ async fn guard(State(state): State<AppState>, request: Request, next: Next) -> R
         let body = jsonrpc_error(Value::Null, -32600, "request body too large or unreadable");
         return (StatusCode::PAYLOAD_TOO_LARGE, Json(body)).into_response();
     };
+    let message = match read_message(&parts.headers, &bytes) {
+        Ok(message) => message,
+        Err(refused) => return *refused,
+    };
     let mut dispatch = None;
-    // Unparsable bodies pass through: rmcp answers them with the proper JSON-RPC error.
-    if let Ok(message) = serde_json::from_slice::<Value>(&bytes) {
+    if let Some(message) = message {
         if message.is_object() {
             dispatch = Some(mcp::DispatchSpan::for_message(&message));
         }

@@ -1,6 +1,7 @@
 //! The REST endpoints of the original description (`/mcp/protected/…`), with the same bearer
 //! authentication and scope rules as `/mcp`, calling the same tool implementations.
 
+use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::Next;
@@ -60,6 +61,13 @@ fn refused(state: &AppState, error: CallError) -> Response {
     }
 }
 
+/// axum's rejections (a body over the limit, a path segment that is not UTF-8) as the JSON
+/// errors every other refusal here is, instead of plain text.
+fn rejected(status: StatusCode, description: String) -> Response {
+    let body = json!({ "error": "invalid_request", "error_description": description });
+    (status, Json(body)).into_response()
+}
+
 fn caller(request_caller: Option<axum::Extension<Caller>>) -> Caller {
     request_caller
         .map(|c| c.0)
@@ -77,11 +85,16 @@ async fn list_tools(State(state): State<AppState>, c: Option<axum::Extension<Cal
 /// 200 whose body has `isError: true`, exactly as over MCP.
 async fn call_tool(
     State(state): State<AppState>,
-    Path(tool_name): Path<String>,
+    tool_name: Result<Path<String>, PathRejection>,
     c: Option<axum::Extension<Caller>>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    body: Result<axum::body::Bytes, BytesRejection>,
 ) -> Response {
+    let (Path(tool_name), body) = match (tool_name, body) {
+        (Ok(name), Ok(body)) => (name, body),
+        (Err(e), _) => return rejected(e.status(), e.body_text()),
+        (_, Err(e)) => return rejected(e.status(), e.body_text()),
+    };
     let arguments = if body.iter().all(u8::is_ascii_whitespace) {
         Value::Null
     } else {
@@ -124,9 +137,13 @@ async fn list_resources(
 /// `name` is the resource's short name: `metrics` or `platform`.
 async fn read_resource(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    name: Result<Path<String>, PathRejection>,
     c: Option<axum::Extension<Caller>>,
 ) -> Response {
+    let Path(name) = match name {
+        Ok(name) => name,
+        Err(e) => return rejected(e.status(), e.body_text()),
+    };
     match state.mcp.read_resource_named_for(&caller(c), &name).await {
         Ok(result) => Json(result).into_response(),
         Err(e) => refused(&state, e),

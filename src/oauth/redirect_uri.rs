@@ -47,22 +47,37 @@ pub fn is_loopback(url: &Url) -> bool {
     }
 }
 
-/// Whether a requested redirect URI matches a registered one: exactly, except
-/// that loopback http URIs match on any port (RFC 8252 §7.3).
+/// Whether a requested redirect URI matches a registered one: exactly, except that
+/// loopback http URIs match on any port (RFC 8252 §7.3). Everything but the port is
+/// compared as written, so no spelling that a URL parser would normalise (upper case,
+/// fullwidth letters, dot segments) passes for the registered URI.
 pub fn matches_registered(requested: &str, registered: &str) -> bool {
     if requested == registered {
         return true;
     }
-    let (Ok(req), Ok(reg)) = (Url::parse(requested), Url::parse(registered)) else {
+    let (Some((req_host, req_rest)), Some((reg_host, reg_rest))) =
+        (loopback_parts(requested), loopback_parts(registered))
+    else {
         return false;
     };
-    reg.scheme() == "http"
-        && req.scheme() == "http"
-        && is_loopback(&reg)
-        && req.host() == reg.host()
-        && req.path() == reg.path()
-        && req.query() == reg.query()
-        && req.fragment().is_none()
-        && req.username().is_empty()
-        && req.password().is_none()
+    req_host == reg_host
+        && req_rest == reg_rest
+        && Url::parse(registered).is_ok_and(|url| is_loopback(&url))
+        && Url::parse(requested).is_ok_and(|url| url.fragment().is_none())
+}
+
+/// `http://host[:port]rest` as written: the host and what follows the authority.
+fn loopback_parts(uri: &str) -> Option<(&str, &str)> {
+    let after = uri.strip_prefix("http://")?;
+    let (authority, rest) = after.split_at(after.find(['/', '?', '#']).unwrap_or(after.len()));
+    let host = match authority.rsplit_once(':') {
+        Some((host, port))
+            if port.bytes().all(|b| b.is_ascii_digit())
+                && host.starts_with('[') == host.ends_with(']') =>
+        {
+            host
+        }
+        _ => authority,
+    };
+    Some((host, rest))
 }

@@ -64,11 +64,14 @@ pub fn parse(body: &Value) -> Result<(NewClient, &'static str), MetadataError> {
         .ok_or_else(|| invalid("the body must be a JSON object of client metadata"))?;
     let redirect_uris = string_list(body, "redirect_uris", &[])?;
     for uri in &redirect_uris {
-        // Stored space-separated, and a space is never valid in a URI anyway.
-        if uri.chars().any(char::is_whitespace) {
+        // Stored space-separated, and neither a space nor a control character (NUL, which
+        // Postgres cannot store, included) is ever valid in a URI.
+        if uri.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(MetadataError {
                 code: "invalid_redirect_uri",
-                description: format!("redirect URI {uri:?} contains whitespace"),
+                description: format!(
+                    "redirect URI {uri:?} contains whitespace or control characters"
+                ),
             });
         }
         redirect_uri::validate_for_registration(uri).map_err(|description| MetadataError {
@@ -129,6 +132,10 @@ pub fn parse(body: &Value) -> Result<(NewClient, &'static str), MetadataError> {
         .unwrap_or("Unnamed client");
     if name.chars().count() > 200 {
         return Err(invalid("client_name must be at most 200 characters"));
+    }
+    // The name is shown on the consent page and written to logs: text only.
+    if name.chars().any(char::is_control) {
+        return Err(invalid("client_name must not contain control characters"));
     }
     let client = NewClient {
         id: crypto::random_token(16),

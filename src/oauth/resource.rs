@@ -18,9 +18,9 @@ pub fn resolve(
     let trimmed = requested.strip_suffix('/').unwrap_or(requested);
     let on_boundary = |base: &str| {
         trimmed == base
-            || trimmed.strip_prefix(base).is_some_and(|rest| {
-                rest.starts_with('/') && !rest.split('/').any(|s| s == ".." || s == ".")
-            })
+            || trimmed
+                .strip_prefix(base)
+                .is_some_and(|rest| rest.starts_with('/') && !rest.split('/').any(is_dot_segment))
     };
     if on_boundary(mcp_resource) || trimmed == public_url {
         Ok(mcp_resource.to_string())
@@ -29,6 +29,12 @@ pub fn resolve(
             "resource {requested:?} is not served by this server; use {mcp_resource}"
         ))
     }
+}
+
+/// `.` or `..`, also percent-encoded (`%2e`, `.%2E`, …): URL parsers resolve those too.
+fn is_dot_segment(segment: &str) -> bool {
+    let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
+    decoded == "." || decoded == ".."
 }
 
 #[cfg(test)]
@@ -59,6 +65,9 @@ mod tests {
             "https://evil.example/mcp",
             "https://mcp.example/mcpx",
             "https://mcp.example/mcp/../admin",
+            "https://mcp.example/mcp/%2e%2e/admin",
+            "https://mcp.example/mcp/.%2E/admin",
+            "https://mcp.example/mcp/%2E",
             "https://mcp.example.evil/mcp",
             "https://mcp.example/mcp#frag",
             "http://mcp.example/mcp",

@@ -2,7 +2,7 @@
 
 use sqlx::FromRow;
 
-use super::Store;
+use super::{Backend, Store};
 
 /// A signing key row. `private_key` is base64 PKCS#8 DER and must never be logged.
 #[derive(Clone, FromRow)]
@@ -93,6 +93,14 @@ impl Store {
         publish_until: i64,
     ) -> Result<bool, sqlx::Error> {
         let mut tx = self.pool().begin().await?;
+        // Postgres runs concurrent rotations side by side: each would retire only the key its
+        // statement saw, leaving two active. The lock makes the second wait and read the
+        // first one's result. SQLite already serialises writers.
+        if self.backend() == Backend::Postgres {
+            sqlx::query("LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE")
+                .execute(&mut *tx)
+                .await?;
+        }
         sqlx::query(
             "UPDATE signing_keys SET retired_at = $1, publish_until = $2 \
              WHERE activated_at IS NOT NULL AND retired_at IS NULL AND kid <> $3",

@@ -29,6 +29,9 @@ struct Loaded {
 /// In-memory view of the signing keys, reloaded from the database on change.
 pub struct KeyRing {
     loaded: RwLock<Arc<Loaded>>,
+    /// One reload at a time, so a slower reload cannot install an older view over a newer
+    /// one (and drop a key that already signed tokens) when a rotation and a poll overlap.
+    reloading: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for KeyRing {
@@ -150,6 +153,7 @@ impl KeyRing {
                 verifying: HashMap::new(),
                 jwks: json!({ "keys": [] }),
             })),
+            reloading: tokio::sync::Mutex::new(()),
         };
         ring.reload(store).await?;
         Ok(ring)
@@ -157,6 +161,7 @@ impl KeyRing {
 
     /// Re-reads the published keys (after a rotation by the CLI or another instance).
     pub async fn reload(&self, store: &Store) -> anyhow::Result<()> {
+        let _one_at_a_time = self.reloading.lock().await;
         let records = store.published_signing_keys(storage::unix_now()).await?;
         let mut signing = None;
         let mut verifying = HashMap::new();

@@ -55,13 +55,19 @@ impl<S: Send + Sync> FromRequest<S> for OAuthForm {
     }
 }
 
-/// Parses `application/x-www-form-urlencoded`, refusing repeats and invalid UTF-8.
+/// Parses `application/x-www-form-urlencoded`, refusing repeats, invalid UTF-8 and NUL
+/// (which no parameter needs, and which Postgres refuses to store or compare).
 pub fn parse_form(body: &[u8]) -> Result<HashMap<String, String>, OAuthError> {
     let mut params = HashMap::new();
     for (key, value) in form_urlencoded::parse(body) {
         if key.contains('\u{FFFD}') || value.contains('\u{FFFD}') {
             return Err(OAuthError::invalid_request(
                 "parameters must be valid UTF-8",
+            ));
+        }
+        if key.contains('\0') || value.contains('\0') {
+            return Err(OAuthError::invalid_request(
+                "parameters must not contain NUL characters",
             ));
         }
         if params.insert(key.to_string(), value.into_owned()).is_some() {
@@ -99,7 +105,11 @@ fn parse_basic(value: &str) -> Result<Option<(String, String)>, OAuthError> {
             .map(|(_, v)| v.into_owned())
             .unwrap_or_default()
     };
-    Ok(Some((unescape(id), unescape(secret))))
+    let (id, secret) = (unescape(id), unescape(secret));
+    if id.contains('\0') || secret.contains('\0') {
+        return Err(bad());
+    }
+    Ok(Some((id, secret)))
 }
 
 fn presented(

@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -19,9 +20,15 @@ use crate::oauth::registration;
 pub async fn register(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, OAuthError> {
     authorize_registration(&state, &headers)?;
+    // Too large (413) or unreadable: still an RFC 7591 JSON error, not axum's plain text.
+    let body = body.map_err(|e| {
+        let mut error = OAuthError::new("invalid_client_metadata", format!("unreadable body: {e}"));
+        error.status = e.status();
+        error
+    })?;
     let metadata: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
         OAuthError::new(
             "invalid_client_metadata",

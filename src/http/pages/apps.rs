@@ -2,13 +2,13 @@
 //! tokens alike, including this process's in-memory revocation set).
 
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
 use super::{
-    csrf_failure, error_page, format_time, internal, page, read_form, see_other, session_cookie,
+    FormBody, csrf_failure, error_page, format_time, internal, page, read_form, see_other,
+    session_cookie,
 };
 use crate::http::AppState;
 use crate::oauth::sessions::{self, Session};
@@ -77,7 +77,11 @@ pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response
 }
 
 #[tracing::instrument(skip_all, fields(client_id))]
-pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn revoke(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    FormBody(body): FormBody,
+) -> Response {
     let form = match read_form(&body) {
         Ok(form) => form,
         Err(response) => return *response,

@@ -1,12 +1,13 @@
 //! The consent page: who is asking, where the answer goes, and what each scope unlocks.
 
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use super::{csrf_failure, error_page, internal, page, posted_form, session_cookie, with_cookie};
+use super::{
+    FormBody, csrf_failure, error_page, internal, page, posted_form, session_cookie, with_cookie,
+};
 use crate::http::AppState;
 use crate::http::oauth::authorize::{deliver_code, fail};
 use crate::oauth::authorize::{AuthorizationRequest, ErrorRedirect, redirect_origin};
@@ -142,7 +143,11 @@ pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response
 /// The user's answer. The pending request is consumed first, so a replayed or
 /// double-submitted form can never produce a second code.
 #[tracing::instrument(skip_all, fields(client_id))]
-pub async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    FormBody(body): FormBody,
+) -> Response {
     let (form, session) = match posted_form(&state, &headers, &body).await {
         Ok(found) => found,
         Err(response) => return response,

@@ -4,12 +4,11 @@
 use std::net::SocketAddr;
 
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use super::{internal, page, posted_form, see_other, session_cookie, with_cookie};
+use super::{FormBody, internal, page, posted_form, see_other, session_cookie, with_cookie};
 use crate::http::AppState;
 use crate::oauth::authorize::{AuthorizationRequest, redirect_origin};
 use crate::oauth::login::{self, LoginOutcome};
@@ -75,7 +74,7 @@ pub async fn submit(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    body: Bytes,
+    FormBody(body): FormBody,
 ) -> Response {
     let (form, session) = match posted_form(&state, &headers, &body).await {
         Ok(found) => found,

@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::FromRequest;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -128,6 +129,27 @@ pub(crate) fn csrf_failure() -> Response {
         "Request refused",
         "This form has expired or did not come from this site. Go back, reload the page and try again.",
     )
+}
+
+/// A POSTed body. Too large or unreadable is answered with an error page (413 / 400), not
+/// with axum's plain-text rejection.
+pub(crate) struct FormBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for FormBody {
+    type Rejection = Response;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Response> {
+        Bytes::from_request(request, state)
+            .await
+            .map(Self)
+            .map_err(|e| {
+                error_page(
+                    e.status(),
+                    "Invalid form",
+                    "The form is too large or could not be read.",
+                )
+            })
+    }
 }
 
 /// A POSTed form, or a 400 page.
