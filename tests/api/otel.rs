@@ -341,13 +341,18 @@ async fn spans_go_over_otlp_http_continue_the_callers_trace_and_nest_argon2_db_j
     assert_eq!(db.attributes["db.system.name"], "sqlite");
     assert_eq!(db.kind, SpanKind::Client as i32);
 
-    // The MCP call: bearer verification and dispatch, named by method and tool.
-    let (traceparent, trace_id, remote_span) = remote_parent();
+    // The MCP call, as the same client's next step in the same trace (its own span as parent):
+    // bearer verification and dispatch, named by method and tool.
+    let next_span = format!("{:016x}", rand_u128() as u64 | 1);
+    let traceparent = format!("00-{trace_id}-{next_span}-01");
     echo_with_parent(&service, &token, Some(&traceparent)).await;
-    collector.wait_for(&trace_id, "POST /mcp").await;
-    let spans = collector.wait_for(&trace_id, "tools/call echo").await;
+    let spans = collector.wait_for(&trace_id, "POST /mcp").await;
+    assert!(
+        spans.iter().any(|s| s.name == "POST /oauth/token"),
+        "token issuance and the MCP call are one connected trace"
+    );
     let request = named(&spans, "POST /mcp");
-    assert_eq!(request.parent_span_id, remote_span);
+    assert_eq!(request.parent_span_id, next_span);
     assert_eq!(request.attributes["http.route"], "/mcp");
     let dispatch = named(&spans, "tools/call echo");
     assert_eq!(dispatch.attributes["mcp.method.name"], "tools/call");
