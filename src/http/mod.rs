@@ -1,6 +1,7 @@
 //! The HTTP surface: one router per feature, and the layer stack in one place.
 
 pub mod client_address;
+mod limits;
 mod mcp;
 pub mod metrics;
 mod oauth;
@@ -96,7 +97,8 @@ pub fn router(state: AppState) -> Router {
                 .layer(tower_http::timeout::TimeoutLayer::with_status_code(
                     axum::http::StatusCode::REQUEST_TIMEOUT,
                     Duration::from_secs(30),
-                )),
+                ))
+                .layer(axum::middleware::from_fn(limits::enforce)),
         )
         .with_state(state)
 }

@@ -90,3 +90,29 @@ on_both_engines! {
         assert!(response.headers().get("strict-transport-security").is_none());
     }
 }
+
+on_both_engines! {
+    async fn oversized_request_targets_and_headers_get_414_and_431_with_the_usual_headers(engine: Engine) {
+        let app = spawn_app(engine).await.unwrap();
+        // Just under the bounds: served as usual.
+        let near = format!("/healthz?pad={}", "a".repeat(16 * 1024 - 20));
+        let response = app.http.get(app.url(&near)).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        let response = app.http.get(app.url("/healthz")).header("x-pad", "b".repeat(30_000)).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+
+        let long = format!("/oauth/token?pad={}", "a".repeat(17 * 1024));
+        let response = app.http.post(app.url(&long)).send().await.unwrap();
+        assert_eq!(response.status(), 414);
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+        assert!(response.headers().contains_key("x-request-id"));
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["error"], "invalid_request");
+
+        let response = app.http.get(app.url("/login")).header("accept", "text/html")
+            .header("cookie", format!("jar={}", "c".repeat(40_000))).send().await.unwrap();
+        assert_eq!(response.status(), 431);
+        assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        assert!(response.text().await.unwrap().contains("too large"));
+    }
+}

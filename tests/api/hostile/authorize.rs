@@ -130,7 +130,7 @@ fn rows_for(path: &'static str, fixtures: &Fixtures) -> Vec<Row> {
             query(&[("redirect_uri", Some(uri))]),
         ));
     }
-    let long_scope: Vec<String> = (0..3000).map(|i| format!("scope:{i}")).collect();
+    let long_scope: Vec<String> = (0..1000).map(|i| format!("scope:{i}")).collect();
     let long_scope = long_scope.join(" ");
     let long_state = "s".repeat(2000);
     rows.extend([
@@ -155,7 +155,7 @@ fn rows_for(path: &'static str, fixtures: &Fixtures) -> Vec<Row> {
             "unsupported_response_type",
         ),
         redirect(
-            "3000 scopes",
+            "1000 scopes",
             &[("scope", Some(&long_scope))],
             "invalid_scope",
         ),

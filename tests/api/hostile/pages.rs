@@ -114,14 +114,14 @@ fn form_rows(fixtures: &Fixtures) -> Vec<Row> {
             "/oauth/callback?state=%3Cscript%3Ealert(1)%3C/script%3E",
             Expect::Page(400),
         ),
-        Row::get("/consent: 100 KB cookie", "/consent", Expect::Page(400))
-            .header("cookie", format!("a={}", "b".repeat(100_000))),
+        Row::get("/consent: 40 KB cookie", "/consent", Expect::Status(431))
+            .header("cookie", format!("a={}", "b".repeat(40_000))),
         Row::get("/consent: 1 MB cookie", "/consent", Expect::Status(431))
             .header("cookie", format!("a={}", "b".repeat(1_000_000))),
         Row::get(
             "/oauth/authorize: 60 KB query",
             format!("/oauth/authorize?state={}", "s".repeat(60_000)),
-            Expect::Page(400),
+            Expect::Status(414),
         ),
     ]);
     rows
