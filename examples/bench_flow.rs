@@ -78,14 +78,23 @@ async fn flow(target: &Target, client_id: &str) -> anyhow::Result<()> {
         .send()
         .await?;
     ensure!(response.status() == 303, "authorize: {}", response.status());
-    let page = http.get(format!("{base}/login")).send().await?.text().await?;
+    let page = http
+        .get(format!("{base}/login"))
+        .send()
+        .await?
+        .text()
+        .await?;
     let csrf = hidden(&page, "csrf_token")?;
     let form = [
         ("csrf_token", csrf.as_str()),
         ("username", &target.username),
         ("password", &target.password),
     ];
-    let response = http.post(format!("{base}/login")).form(&form).send().await?;
+    let response = http
+        .post(format!("{base}/login"))
+        .form(&form)
+        .send()
+        .await?;
     ensure!(response.status() == 303, "login: {}", response.status());
     let page = http.get(format!("{base}/consent")).send().await?;
     ensure!(page.status() == 200, "consent page: {}", page.status());

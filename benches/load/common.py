@@ -111,7 +111,8 @@ def server_env(database_url, port, **extra):
     env = {k: v for k, v in os.environ.items() if not k.startswith("MCP_OAUTH") and k != "RUST_LOG"}
     env.update({
         "MCP_OAUTH__SERVER__BIND": f"127.0.0.1:{port}",
-        "MCP_OAUTH__SERVER__PUBLIC_URL": f"http://127.0.0.1:{port}",
+        # One issuer for every instance on the database, whatever its port: tokens stay valid.
+        "MCP_OAUTH__SERVER__PUBLIC_URL": "http://127.0.0.1:5000",
         "MCP_OAUTH__SERVER__LOG_FILTER": "warn",
         "MCP_OAUTH__SERVER__LOG_FORMAT": "json",
         "MCP_OAUTH__DATABASE__URL": database_url,
