@@ -10,7 +10,7 @@ use tokio::net::TcpListener;
 use crate::config::Settings;
 use crate::http::client_address::TrustedProxies;
 use crate::http::rate_limit::RateLimits;
-use crate::http::{self, AppState};
+use crate::http::{self, AppState, AppStateInner};
 use crate::maintenance;
 use crate::mcp::{McpHttpSettings, McpServer, ServerIdentity, streamable_http_service};
 use crate::oauth::{AuthServer, clients, users};
@@ -85,7 +85,7 @@ impl Application {
                 stateful: settings.mcp.stateful,
             },
         );
-        let state = AppState {
+        let state = AppState::new(AppStateInner {
             settings,
             store,
             auth,
@@ -94,7 +94,7 @@ impl Application {
             login_throttle: Default::default(),
             rate_limits,
             trusted_proxies,
-        };
+        });
         let tls = match (
             &state.settings.server.tls.cert,
             &state.settings.server.tls.key,

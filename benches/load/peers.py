@@ -1,6 +1,7 @@
 """The MCP Python and TypeScript SDKs serving the same echo calls, installed at run time into a
 temporary directory (nothing vendored), measured next to our (b) and (c) on the same CPUs."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -31,8 +32,8 @@ def install(workdir):
         subprocess.run(["npm", "init", "-y"], cwd=workdir, check=True, capture_output=True)
         subprocess.run(["npm", "install", "--silent", "@modelcontextprotocol/sdk", "express", "zod"],
                        cwd=workdir, check=True, capture_output=True, timeout=600)
-        version = subprocess.run(["node", "-p", "require('@modelcontextprotocol/sdk/package.json').version"],
-                                 cwd=workdir, capture_output=True, text=True).stdout.strip()
+        with open(os.path.join(workdir, "node_modules", "@modelcontextprotocol", "sdk", "package.json")) as f:
+            version = json.load(f)["version"]
         # ESM resolves packages next to the importing file, so the server sits in workdir.
         shutil.copy(os.path.join(PEERS, "ts_server.mjs"), workdir)
         node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
