@@ -55,6 +55,9 @@ impl Application {
         let metrics_listener = if settings.metrics.enabled {
             // Installed before the first request so no early sample is lost.
             crate::telemetry::metrics::handle();
+            tokio::spawn(crate::telemetry::metrics::upkeep_forever(
+                Duration::from_secs(5),
+            ));
             let bind = settings.metrics.bind;
             Some(
                 TcpListener::bind(bind)

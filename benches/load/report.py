@@ -39,6 +39,10 @@ def engine_table(name, data):
     lines += ["", f"Start to ready (spawn → first 200 on `/readyz`, migrations applied), "
                   f"{len(startup['all'])} runs: median **{startup['median']} ms** "
                   f"(all: {', '.join(str(t) for t in startup['all'])})."]
+    plain = data["notes"].get("startup_ms_sslmode_disable")
+    if plain:
+        lines.append(f"With `?sslmode=disable` in the database URL (no TLS attempt per connection): "
+                     f"median **{plain['median']} ms** (all: {', '.join(str(t) for t in plain['all'])}).")
     return "\n".join(lines)
 
 
