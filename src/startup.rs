@@ -10,7 +10,7 @@ use tokio::net::TcpListener;
 use crate::config::Settings;
 use crate::http::client_address::TrustedProxies;
 use crate::http::rate_limit::RateLimits;
-use crate::http::{self, AppState};
+use crate::http::{self, AppState, AppStateInner};
 use crate::maintenance;
 use crate::mcp::{McpHttpSettings, McpServer, ServerIdentity, streamable_http_service};
 use crate::oauth::{AuthServer, clients, users};
@@ -55,6 +55,9 @@ impl Application {
         let metrics_listener = if settings.metrics.enabled {
             // Installed before the first request so no early sample is lost.
             crate::telemetry::metrics::handle();
+            tokio::spawn(crate::telemetry::metrics::upkeep_forever(
+                Duration::from_secs(5),
+            ));
             let bind = settings.metrics.bind;
             Some(
                 TcpListener::bind(bind)
@@ -85,7 +88,7 @@ impl Application {
                 stateful: settings.mcp.stateful,
             },
         );
-        let state = AppState {
+        let state = AppState::new(AppStateInner {
             settings,
             store,
             auth,
@@ -94,7 +97,7 @@ impl Application {
             login_throttle: Default::default(),
             rate_limits,
             trusted_proxies,
-        };
+        });
         let tls = match (
             &state.settings.server.tls.cert,
             &state.settings.server.tls.key,

@@ -12,7 +12,6 @@ use tracing::Instrument;
 
 use super::AppState;
 use crate::mcp::{self, Caller, McpHttpService};
-use crate::tokens::jwt;
 
 /// `/mcp` and `/mcp/` answered directly: no redirect between the two spellings.
 pub fn router(state: AppState, service: McpHttpService) -> Router<AppState> {
@@ -105,14 +104,16 @@ pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, Una
     let Some(token) = token.filter(|t| !t.is_empty()) else {
         return Err(Unauthorized(None));
     };
-    let keys = &state.auth.keys;
-    let claims = jwt::verify(
-        keys,
-        token,
-        state.settings.issuer(),
-        &state.settings.mcp_resource(),
-    )
-    .map_err(|e| Unauthorized(Some(e.to_string())))?;
+    let claims = state
+        .auth
+        .verified_tokens
+        .verify(
+            &state.auth.keys,
+            token,
+            state.settings.issuer(),
+            &state.settings.mcp_resource(),
+        )
+        .map_err(|e| Unauthorized(Some(e.to_string())))?;
     if state.auth.revocations.contains(&claims.jti) {
         return Err(Unauthorized(Some("the token has been revoked".into())));
     }

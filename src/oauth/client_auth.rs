@@ -2,7 +2,7 @@
 //! short-lived cache of successful argon2 verifications.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hmac::{Hmac, Mac};
@@ -65,6 +65,10 @@ pub struct SecretCache {
     key: [u8; 32],
     ttl: Duration,
     entries: Mutex<HashMap<[u8; 32], Instant>>,
+    /// One argon2 run per fingerprint at a time: when a client's first burst arrives (64
+    /// requests at once in the load benchmark) one request verifies and the rest find the
+    /// cache filled, instead of 64 argon2 runs queueing for the cores.
+    in_flight: Mutex<HashMap<[u8; 32], Arc<tokio::sync::Mutex<()>>>>,
 }
 
 const CACHE_CAPACITY: usize = 10_000;
@@ -77,6 +81,7 @@ impl SecretCache {
             key,
             ttl,
             entries: Mutex::new(HashMap::new()),
+            in_flight: Mutex::new(HashMap::new()),
         }
     }
 
@@ -106,6 +111,39 @@ impl SecretCache {
             }
         }
         entries.insert(fingerprint, Instant::now() + self.ttl);
+    }
+
+    /// Verifies `secret` against `stored_hash` with argon2 unless a verification of the same
+    /// triple is cached; concurrent calls for one triple share a single argon2 run.
+    async fn verify(&self, client_id: &str, stored_hash: &str, secret: &str) -> bool {
+        let fingerprint = self.fingerprint(client_id, stored_hash, secret);
+        if self.hit(&fingerprint) {
+            crate::telemetry::metrics::secret_cache(true);
+            return true;
+        }
+        let gate = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(fingerprint)
+            .or_default()
+            .clone();
+        let turn = gate.lock().await;
+        // Whoever held the gate before us may have just filled the cache.
+        let hit = self.hit(&fingerprint);
+        crate::telemetry::metrics::secret_cache(hit);
+        let verified =
+            hit || crypto::verify_secret(secret.to_string(), stored_hash.to_string()).await;
+        if verified && !hit {
+            self.remember(fingerprint);
+        }
+        drop(turn);
+        let mut in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        // Only the map and this call hold the gate: nobody is waiting, so it can go.
+        if Arc::strong_count(&gate) <= 2 {
+            in_flight.remove(&fingerprint);
+        }
+        verified
     }
 
     /// Forgets everything (after a rotation or removal in this process).
@@ -160,14 +198,7 @@ pub async fn authenticate(
             ),
         )),
         (Some(hash), Some(secret)) => {
-            let fingerprint = cache.fingerprint(&client.id, hash, secret);
-            let hit = cache.hit(&fingerprint);
-            crate::telemetry::metrics::secret_cache(hit);
-            if hit {
-                return Ok(client);
-            }
-            if crypto::verify_secret(secret.to_string(), hash.clone()).await {
-                cache.remember(fingerprint);
+            if cache.verify(&client.id, hash, secret).await {
                 Ok(client)
             } else {
                 Err(unknown())

@@ -26,7 +26,7 @@ use std::time::Duration;
 use crate::config::Settings;
 use crate::crypto;
 use crate::storage::{self, Store};
-use crate::tokens::{KeyRing, RevocationList};
+use crate::tokens::{KeyRing, RevocationList, VerifiedTokens};
 
 /// The authorization server's shared state: settings, store, keys, revocations, caches.
 #[derive(Clone)]
@@ -35,6 +35,8 @@ pub struct AuthServer {
     pub store: Store,
     pub keys: Arc<KeyRing>,
     pub revocations: Arc<RevocationList>,
+    /// Bearer tokens that verified recently (the MCP endpoints' ES256 check, cached).
+    pub verified_tokens: Arc<VerifiedTokens>,
     pub secret_cache: Arc<client_auth::SecretCache>,
     pub metadata_documents: Arc<metadata_documents::MetadataDocuments>,
     /// Derives a refresh token's successor, so a grace-window retry gets the same one.
@@ -62,6 +64,7 @@ impl AuthServer {
             store,
             keys,
             revocations,
+            verified_tokens: Arc::default(),
             secret_cache: Arc::new(client_auth::SecretCache::new(ttl)),
             metadata_documents: Arc::new(metadata_documents::MetadataDocuments::new(allow_private)),
             refresh_key: Arc::new(refresh_key),

@@ -68,6 +68,20 @@ fn describe() {
     describe_counter!(PURGED, "Expired rows deleted by maintenance, by table");
 }
 
+/// Drains recorded histogram samples into their buckets every `every`. The recorder only
+/// buffers samples until upkeep runs, and upkeep otherwise runs only on a scrape: with nobody
+/// scraping, the buffer grew by ~18 bytes per request (the load benchmark's soak found RSS
+/// rising 1 MiB/s at 60k req/s). Runs forever; a no-op when our recorder is not installed.
+pub async fn upkeep_forever(every: std::time::Duration) {
+    let Some(handle) = handle() else { return };
+    let mut ticker = tokio::time::interval(every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        handle.run_upkeep();
+    }
+}
+
 /// The text exposition format, with the pool gauges taken now.
 pub fn render(pool_size: u32, pool_idle: usize) -> Option<String> {
     let handle = handle()?;

@@ -3,7 +3,9 @@
 pub mod jwt;
 pub mod keys;
 pub mod revocation;
+pub mod verified;
 
 pub use jwt::{AccessClaims, VerifyError};
 pub use keys::KeyRing;
 pub use revocation::RevocationList;
+pub use verified::VerifiedTokens;
