@@ -1,9 +1,10 @@
-//! Writes audit events; request paths write them off the critical path, failures are logged.
+//! Writes audit events; request paths queue them for the store's group-commit writer, so the
+//! response never waits for them. Failures are logged.
 
 use serde_json::Value;
 
 use crate::crypto;
-use crate::storage::{self, NewAuditEvent, Store};
+use crate::storage::{self, AuditRow, NewAuditEvent, Store};
 
 /// Writes one event now. `detail` must hold no secrets, codes or tokens.
 pub async fn write(
@@ -26,7 +27,7 @@ pub async fn write(
         .await
 }
 
-/// Records an event in the background so the response does not wait for it.
+/// Queues an event; it is written with the next batch, in the background.
 pub fn record(
     store: &Store,
     event: &'static str,
@@ -34,20 +35,14 @@ pub fn record(
     subject: Option<&str>,
     detail: Value,
 ) {
-    let store = store.clone();
-    let client_id = client_id.map(str::to_string);
-    let subject = subject.map(str::to_string);
-    tokio::spawn(async move {
-        if let Err(error) = write(
-            &store,
-            event,
-            client_id.as_deref(),
-            subject.as_deref(),
-            detail,
-        )
-        .await
-        {
-            tracing::warn!(%error, audit = event, "could not write audit event");
-        }
+    tracing::info!(audit = event, client_id, subject, %detail, "audit");
+    store.queue_audit(AuditRow {
+        id: crypto::random_token(12),
+        occurred_at: storage::unix_now(),
+        event,
+        client_id: client_id.map(str::to_string),
+        subject: subject.map(str::to_string),
+        ip: None,
+        detail: detail.to_string(),
     });
 }

@@ -478,12 +478,7 @@ impl AuthServer {
         let scope = scope.to_string();
         let audience = self.audience_for(params, None)?;
         let access = self.new_access(&client.id, &client.id, None, &scope, &audience, None)?;
-        self.store
-            .record_issuance(&Issuance {
-                access: &access.record,
-                refresh: None,
-            })
-            .await?;
+        self.store.record_access_token(&access.record).await?;
         audit::record(
             &self.store,
             "token_issued",

@@ -26,6 +26,11 @@ pub struct AuditEvent {
 }
 
 impl Store {
+    /// Queues an event for the group-commit writer; it never waits for the database.
+    pub fn queue_audit(&self, row: super::AuditRow) {
+        self.writer.record_audit(row);
+    }
+
     #[tracing::instrument(name = "db.record_audit", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn record_audit(
         &self,

@@ -201,12 +201,11 @@ impl Store {
         Ok(true)
     }
 
-    /// Stores a token response that consumes nothing (client credentials).
-    #[tracing::instrument(name = "db.record_issuance", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
-    pub async fn record_issuance(&self, issuance: &Issuance<'_>) -> Result<(), sqlx::Error> {
-        let mut tx = self.pool().begin().await?;
-        insert_issuance(&mut tx, issuance).await?;
-        tx.commit().await
+    /// Stores an access token that consumes nothing (client credentials, a grace-window retry).
+    /// Concurrent calls share one transaction (see `writer`); returns once it has committed.
+    #[tracing::instrument(name = "db.record_access_token", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
+    pub async fn record_access_token(&self, access: &AccessTokenRecord) -> Result<(), sqlx::Error> {
+        self.writer.record_token(access.clone()).await
     }
 
     #[tracing::instrument(name = "db.get_grant", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
@@ -262,16 +261,6 @@ impl Store {
         insert_issuance(&mut tx, issuance).await?;
         tx.commit().await?;
         Ok(Rotation::Rotated)
-    }
-
-    /// Stores only an access token for a grace-window retry (the successor exists).
-    #[tracing::instrument(name = "db.record_access_token", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
-    pub async fn record_access_token(&self, access: &AccessTokenRecord) -> Result<(), sqlx::Error> {
-        self.record_issuance(&Issuance {
-            access,
-            refresh: None,
-        })
-        .await
     }
 
     /// Revokes a whole grant: the grant, its refresh tokens and its access tokens, in one

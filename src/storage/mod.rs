@@ -8,6 +8,7 @@ mod keys;
 mod maintenance;
 mod sessions;
 mod users;
+mod writer;
 
 use std::time::Duration;
 
@@ -25,6 +26,7 @@ pub use keys::SigningKeyRecord;
 pub use maintenance::Purgeable;
 pub use sessions::SessionRecord;
 pub use users::UserRecord;
+pub use writer::AuditRow;
 
 use crate::config::DatabaseSettings;
 
@@ -44,6 +46,7 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    writer: writer::Writer,
 }
 
 impl std::fmt::Debug for Store {
@@ -99,7 +102,12 @@ impl Store {
             )
         })?
         .with_context(|| format!("cannot connect to database {}", settings.url.redacted()))?;
-        Ok(Self { pool, backend })
+        let writer = writer::Writer::start(pool.clone());
+        Ok(Self {
+            pool,
+            backend,
+            writer,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -133,7 +141,9 @@ impl Store {
         matches!(tokio::time::timeout(PING_TIMEOUT, probe).await, Ok(Ok(_)))
     }
 
+    /// Writes what is still queued (audit events), then closes every connection.
     pub async fn close(&self) {
+        self.writer.flush().await;
         self.pool.close().await;
     }
 }

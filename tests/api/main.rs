@@ -11,6 +11,7 @@ mod config;
 mod consent;
 mod faults;
 mod fuzz;
+mod group_commit;
 mod health;
 mod hostile;
 mod keys;

@@ -329,7 +329,7 @@ async fn spans_go_over_otlp_http_continue_the_callers_trace_and_nest_argon2_db_j
         "argon2.verify",
         "jwt.sign",
         "db.get_client",
-        "db.record_issuance",
+        "db.record_access_token",
     ] {
         let span = named(&spans, child);
         assert!(
