@@ -31,9 +31,14 @@ async fn argon2_slot() -> OwnedSemaphorePermit {
 /// `bytes` of OS randomness, base64url without padding (32 bytes → 256 bits).
 pub fn random_token(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
-    // aws-lc's generator only fails if the OS has no entropy source at all.
-    aws_lc_rs::rand::fill(&mut buf).expect("the OS random number generator failed");
+    fill_random(&mut buf);
     URL_SAFE_NO_PAD.encode(buf)
+}
+
+/// Fills `buf` from aws-lc's CSPRNG (seeded from the OS; no system call per use).
+pub fn fill_random(buf: &mut [u8]) {
+    // aws-lc's generator only fails if the OS has no entropy source at all.
+    aws_lc_rs::rand::fill(buf).expect("the OS random number generator failed");
 }
 
 /// SHA-256 as lowercase hex: how high-entropy codes and tokens are stored.

@@ -3,15 +3,14 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::Request;
 use axum::http::{HeaderValue, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 pub use crate::oauth::error::OAuthError;
 
-/// An internal failure, carried in response extensions to the logging middleware.
+/// An internal failure, carried in response extensions to `http::edge`, which logs it once
+/// inside the request span.
 #[derive(Clone)]
 pub struct LoggedError(pub Arc<anyhow::Error>);
 
@@ -34,13 +33,4 @@ impl IntoResponse for OAuthError {
         }
         response
     }
-}
-
-/// Logs the error a handler attached to its response, once, inside the request span.
-pub async fn log_errors(request: Request, next: Next) -> Response {
-    let response = next.run(request).await;
-    if let Some(LoggedError(error)) = response.extensions().get::<LoggedError>() {
-        tracing::error!(error = ?error, "request failed");
-    }
-    response
 }

@@ -1,13 +1,9 @@
 //! Who is calling: the socket peer, or the client a trusted proxy forwarded for. Rate limits
 //! key on it and the request span records it, so it is resolved once, before either.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::Arc;
+use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::{ConnectInfo, Request, State};
 use axum::http::HeaderMap;
-use axum::middleware::Next;
-use axum::response::Response;
 use ipnet::IpNet;
 
 /// The resolved caller, in request extensions.
@@ -115,22 +111,6 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
     hop.strip_prefix('[')
         .and_then(|rest| rest.split_once(']'))
         .and_then(|(ip, _)| ip.parse().ok())
-}
-
-/// Puts the `ClientAddress` into the request's extensions.
-pub async fn resolve(
-    State(proxies): State<Arc<TrustedProxies>>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    // Always present when served with connect info; unspecified only for in-process callers.
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
-    let client = proxies.resolve(peer, request.headers());
-    request.extensions_mut().insert(client);
-    next.run(request).await
 }
 
 #[cfg(test)]

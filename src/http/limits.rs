@@ -5,7 +5,6 @@
 use axum::Json;
 use axum::extract::Request;
 use axum::http::{StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -14,17 +13,18 @@ pub const MAX_TARGET_BYTES: usize = 16 * 1024;
 /// All header names and values together; room for a bearer JWT and a full cookie jar.
 pub const MAX_HEADER_BYTES: usize = 32 * 1024;
 
-pub async fn enforce(request: Request, next: Next) -> Response {
+/// The refusal for a request over a bound, or `None` to serve it.
+pub fn check(request: &Request) -> Option<Response> {
     let target = request
         .uri()
         .path_and_query()
         .map_or(0, |pq| pq.as_str().len());
     if target > MAX_TARGET_BYTES {
-        return refuse(
-            &request,
+        return Some(refuse(
+            request,
             StatusCode::URI_TOO_LONG,
             "The address of this request is too long.",
-        );
+        ));
     }
     let headers: usize = request
         .headers()
@@ -32,13 +32,13 @@ pub async fn enforce(request: Request, next: Next) -> Response {
         .map(|(name, value)| name.as_str().len() + value.len())
         .sum();
     if headers > MAX_HEADER_BYTES {
-        return refuse(
-            &request,
+        return Some(refuse(
+            request,
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             "The request's headers (cookies included) are too large.",
-        );
+        ));
     }
-    next.run(request).await
+    None
 }
 
 /// A page for a browser, OAuth-shaped JSON for everyone else.

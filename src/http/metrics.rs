@@ -1,36 +1,13 @@
-//! The Prometheus side: per-request counting on the public router, and the small router
-//! the separate metrics listener serves.
-
-use std::time::Instant;
+//! The small router the separate metrics listener serves (requests are counted in `edge`).
 
 use axum::Router;
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use crate::storage::Store;
 use crate::telemetry::metrics;
-
-/// Counts and times each request under its route template (bounded cardinality; a 404
-/// for a random path is `unmatched`).
-pub async fn track(request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
-    let method = request.method().clone();
-    let started = Instant::now();
-    let response = next.run(request).await;
-    metrics::http_request(
-        &route,
-        method.as_str(),
-        response.status().as_u16(),
-        started.elapsed().as_secs_f64(),
-    );
-    response
-}
 
 /// `GET /metrics` in the text exposition format; nothing else is served there.
 pub fn router(store: Store) -> Router {

@@ -1,6 +1,7 @@
 //! The HTTP surface: one router per feature, and the layer stack in one place.
 
 pub mod client_address;
+mod edge;
 mod limits;
 mod mcp;
 pub mod metrics;
@@ -15,20 +16,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, Method, header};
-use tower::ServiceBuilder;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::trace::TraceLayer;
 
 use crate::config::Settings;
 use crate::mcp::{McpHttpService, McpServer};
 use crate::oauth::AuthServer;
 use crate::oauth::throttle::LoginThrottle;
 use crate::storage::Store;
-use client_address::{ClientAddress, TrustedProxies};
+use client_address::TrustedProxies;
 use rate_limit::RateLimits;
 
 /// Everything a handler may need, behind one `Arc`: axum clones the state for every
@@ -64,22 +60,12 @@ pub struct AppStateInner {
     pub trusted_proxies: Arc<TrustedProxies>,
 }
 
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
 /// The largest OAuth form body; also what the token rate limit buffers at most.
 pub(crate) const MAX_FORM_BYTES: usize = 64 * 1024;
 
-/// RFC 6797: two years, subdomains included; sent only when the public URL is https.
-const HSTS: HeaderValue = HeaderValue::from_static("max-age=63072000; includeSubDomains");
-
-/// Every route, then the layers. Layers listed first run first on the request:
-/// the request id is set and the client address resolved before the span opens; the
-/// request id is copied to the response last.
+/// Every route, then the edge every request passes through (`edge`): size bounds, request
+/// id, client address, span, timeout, error logging, metrics, security headers.
 pub fn router(state: AppState) -> Router {
-    let hsts = state
-        .settings
-        .is_https()
-        .then(|| SetResponseHeaderLayer::if_not_present(header::STRICT_TRANSPORT_SECURITY, HSTS));
     let routes = Router::new()
         .merge(ops::router())
         .merge(oauth::router(&state.settings, &state.rate_limits))
@@ -88,37 +74,15 @@ pub fn router(state: AppState) -> Router {
         .merge(resource_metadata::router().layer(CorsLayer::permissive()))
         .merge(
             mcp::router(state.clone(), state.mcp_http.clone())
-                .merge(protected::router(state.clone()))
+                .merge(protected::router())
                 .layer(mcp_cors(&state.settings)),
         )
         .layer(axum::extract::DefaultBodyLimit::max(MAX_FORM_BYTES));
     routes
-        .layer(axum::middleware::from_fn(crate::error::log_errors))
-        .layer(
-            ServiceBuilder::new()
-                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-                .layer(axum::middleware::from_fn_with_state(
-                    state.trusted_proxies.clone(),
-                    client_address::resolve,
-                ))
-                .layer(
-                    TraceLayer::new_for_http()
-                        .make_span_with(request_span)
-                        .on_response(record_status),
-                )
-                .layer(axum::middleware::from_fn(metrics::track))
-                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-                .layer(SetResponseHeaderLayer::if_not_present(
-                    header::X_CONTENT_TYPE_OPTIONS,
-                    HeaderValue::from_static("nosniff"),
-                ))
-                .option_layer(hsts)
-                .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-                    axum::http::StatusCode::REQUEST_TIMEOUT,
-                    Duration::from_secs(30),
-                ))
-                .layer(axum::middleware::from_fn(limits::enforce)),
-        )
+        .layer(edge::EdgeLayer::new(
+            state.trusted_proxies.clone(),
+            state.settings.is_https(),
+        ))
         .with_state(state)
 }
 
@@ -155,53 +119,4 @@ fn mcp_cors(settings: &Arc<Settings>) -> CorsLayer {
             header::WWW_AUTHENTICATE,
         ])
         .max_age(Duration::from_secs(600))
-}
-
-/// The request span: OpenTelemetry semantic-convention names, no secrets.
-fn request_span(request: &Request) -> tracing::Span {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(MatchedPath::as_str)
-        .unwrap_or("unmatched");
-    let request_id = request
-        .headers()
-        .get(REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let client = request.extensions().get::<ClientAddress>();
-    // Bounded so a hostile header cannot bloat every log line.
-    let user_agent: String = request
-        .headers()
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .chars()
-        .take(200)
-        .collect();
-    // Only the route template is recorded, never the path's query: it may carry codes.
-    let span = tracing::info_span!(
-        "http.request",
-        otel.name = format!("{} {route}", request.method()),
-        otel.kind = "server",
-        otel.status_code = tracing::field::Empty,
-        http.request.method = %request.method(),
-        http.route = route,
-        url.scheme = client.map_or("http", |c| c.scheme),
-        client.address = client.map(|c| tracing::field::display(c.ip)),
-        user_agent.original = user_agent,
-        request_id = request_id,
-        http.response.status_code = tracing::field::Empty,
-        client_id = tracing::field::Empty,
-    );
-    crate::telemetry::propagation::continue_trace(&span, request.headers());
-    span
-}
-
-fn record_status<B>(response: &axum::http::Response<B>, latency: Duration, span: &tracing::Span) {
-    span.record("http.response.status_code", response.status().as_u16());
-    if response.status().is_server_error() {
-        span.record("otel.status_code", "error");
-    }
-    tracing::debug!(latency_ms = latency.as_millis() as u64, "response");
 }

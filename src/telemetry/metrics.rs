@@ -3,9 +3,15 @@
 //! The `metrics` recorder is process-global, so it is installed once, lazily, and every
 //! `Application` in the process (tests start many) renders from the same handle.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram};
+use http::Method;
+use metrics::{
+    Counter, Histogram, counter, describe_counter, describe_gauge, describe_histogram, gauge,
+    histogram,
+};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 const HTTP_REQUESTS: &str = "http_requests_total";
@@ -28,8 +34,14 @@ const DURATION_BUCKETS: &[f64] = &[
 /// The shared handle, installing the recorder on first use. `None` when another recorder
 /// was installed first (metrics then go there, and our listener has nothing to show).
 pub fn handle() -> Option<&'static PrometheusHandle> {
-    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
     HANDLE.get_or_init(install).as_ref()
+}
+
+static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// Whether our recorder is installed (without installing it).
+fn installed() -> bool {
+    HANDLE.get().is_some_and(Option::is_some)
 }
 
 fn install() -> Option<PrometheusHandle> {
@@ -92,11 +104,63 @@ pub fn render(pool_size: u32, pool_idle: usize) -> Option<String> {
     Some(handle.render())
 }
 
-pub fn http_request(route: &str, method: &str, status: u16, seconds: f64) {
-    let (route, method, status) = (route.to_string(), method.to_string(), status.to_string());
-    counter!(HTTP_REQUESTS, "route" => route.clone(), "method" => method, "status" => status.clone())
-        .increment(1);
-    histogram!(HTTP_DURATION, "route" => route, "status" => status).record(seconds);
+/// Counts and times one answered request. The handles for each (route, method, status) are
+/// looked up once per worker thread: building the labelled keys on every request was ~5% of a
+/// protected call's CPU in the load benchmark.
+pub fn http_request(route: &str, method: &Method, status: u16, seconds: f64) {
+    let method = method_label(method);
+    if !installed() {
+        // No recorder of ours (yet): these go to whatever is installed, uncached, so a handle
+        // taken before installation is never kept.
+        let (route, status) = (route.to_string(), status.to_string());
+        counter!(HTTP_REQUESTS, "route" => route.clone(), "method" => method, "status" => status.clone())
+            .increment(1);
+        histogram!(HTTP_DURATION, "route" => route, "status" => status).record(seconds);
+        return;
+    }
+    /// Per route template: the handles for each (method, status) seen on this thread.
+    type RouteHandles = HashMap<(&'static str, u16), (Counter, Histogram)>;
+    thread_local! {
+        static HANDLES: RefCell<HashMap<String, RouteHandles>> = RefCell::new(HashMap::new());
+    }
+    HANDLES.with_borrow_mut(|routes| {
+        if !routes.contains_key(route) {
+            routes.insert(route.to_string(), HashMap::new());
+        }
+        let (requests, duration) = routes
+            .get_mut(route)
+            .expect("inserted above")
+            .entry((method, status))
+            .or_insert_with(|| {
+                let (route, status) = (route.to_string(), status.to_string());
+                (
+                    counter!(HTTP_REQUESTS, "route" => route.clone(), "method" => method, "status" => status.clone()),
+                    histogram!(HTTP_DURATION, "route" => route, "status" => status),
+                )
+            });
+        requests.increment(1);
+        duration.record(seconds);
+    });
+}
+
+/// The method as a label: the standard ones by name, anything else (clients may send any
+/// token) as `other`, so a hostile client cannot mint unbounded series.
+fn method_label(method: &Method) -> &'static str {
+    static KNOWN: [Method; 9] = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::HEAD,
+        Method::OPTIONS,
+        Method::PATCH,
+        Method::CONNECT,
+        Method::TRACE,
+    ];
+    KNOWN
+        .iter()
+        .find(|known| *known == method)
+        .map_or("other", Method::as_str)
 }
 
 pub fn token_issued(grant_type: &str) {

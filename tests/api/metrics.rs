@@ -121,3 +121,23 @@ on_both_engines! {
         assert!(logins(&after) >= logins(&before) + 1.0, "{after}");
     }
 }
+
+on_both_engines! {
+    async fn an_unknown_http_method_is_counted_as_other_so_clients_cannot_mint_series(engine: Engine) {
+        let app = spawn_app(engine).await.unwrap();
+        let before = scrape(&app).await;
+        for method in ["BREW", "PROPFIND", "X-MADE-UP"] {
+            let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+            let response = app.http.request(method, app.url("/healthz")).send().await.unwrap();
+            assert_eq!(response.status(), 405);
+        }
+        let after = scrape(&app).await;
+
+        let labels = [("route", "/healthz"), ("method", "other"), ("status", "405")];
+        let counted = sample(&after, "http_requests_total", &labels) - sample(&before, "http_requests_total", &labels);
+        assert_eq!(counted, 3.0, "{after}");
+        for made_up in ["BREW", "PROPFIND", "X-MADE-UP"] {
+            assert!(!after.contains(made_up), "{made_up} became a label");
+        }
+    }
+}
