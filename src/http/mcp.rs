@@ -133,28 +133,52 @@ fn jsonrpc_error(id: Value, code: i64, message: &str) -> Value {
     json!({ "jsonrpc": "2.0", "id": id, "error": { "code": code, "message": message } })
 }
 
-/// The posted JSON-RPC message. A body declared as JSON that is not one is refused here with
-/// 400 and a JSON-RPC error (-32700 parse error, -32600 invalid request), where rmcp would
-/// answer a plain-text 415. `None`: not declared as JSON, which rmcp refuses itself (415).
+/// The posted body as JSON, for scope checks and the dispatch span. A body declared as JSON
+/// that does not parse is refused here with 400 and a JSON-RPC parse error (-32700), where
+/// rmcp would answer a plain-text 415. `None`: not JSON at all; rmcp refuses it (see
+/// [`rmcp_refusal`]).
 fn read_message(headers: &HeaderMap, bytes: &[u8]) -> Result<Option<Value>, Box<Response>> {
-    let declared_json = headers
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(message) => Ok(Some(message)),
+        Err(error) if declares_json(headers) => {
+            let body = jsonrpc_error(Value::Null, -32700, &format!("parse error: {error}"));
+            Err(Box::new(
+                (StatusCode::BAD_REQUEST, Json(body)).into_response(),
+            ))
+        }
+        Err(_) => Ok(None),
+    }
+}
+
+fn declares_json(headers: &HeaderMap) -> bool {
+    headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"));
-    let refuse = |code: i64, message: &str| {
-        let body = jsonrpc_error(Value::Null, code, message);
-        Box::new((StatusCode::BAD_REQUEST, Json(body)).into_response())
-    };
-    match serde_json::from_slice::<Value>(bytes) {
-        Ok(message) if declared_json && !mcp::is_client_message(&message) => Err(refuse(
-            -32600,
-            "invalid request: not a JSON-RPC 2.0 message (batches are not supported)",
-        )),
-        Ok(message) => Ok(Some(message)),
-        Err(error) if declared_json => Err(refuse(-32700, &format!("parse error: {error}"))),
-        Err(_) => Ok(None),
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// rmcp answers a POST it cannot take with a plain-text 415: for a body that is not
+/// `application/json`, or JSON that is not one client JSON-RPC message (a batch, JSON-RPC 1.0,
+/// a number for a method). Those become JSON-RPC errors: 415 and 400 (-32600). Checking after
+/// rmcp, rather than deserializing the message a second time up front, keeps the common case
+/// at one typed parse.
+fn rmcp_refusal(declared_json: bool, response: Response) -> Response {
+    if response.status() != StatusCode::UNSUPPORTED_MEDIA_TYPE {
+        return response;
     }
+    let (status, message) = if declared_json {
+        (
+            StatusCode::BAD_REQUEST,
+            "invalid request: not a JSON-RPC 2.0 message (batches are not supported)",
+        )
+    } else {
+        (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported media type: send the JSON-RPC message as application/json",
+        )
+    };
+    (status, Json(jsonrpc_error(Value::Null, -32600, message))).into_response()
 }
 
 /// Origin, bearer token, then the scopes of the JSON-RPC call, before rmcp sees anything.
@@ -225,7 +249,10 @@ async fn guard(State(state): State<AppState>, request: Request, next: Next) -> R
         }
         None => tracing::Span::current(),
     };
-    next.run(Request::from_parts(parts, Body::from(bytes)))
+    let declared_json = declares_json(&parts.headers);
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
         .instrument(span)
-        .await
+        .await;
+    rmcp_refusal(declared_json, response)
 }

@@ -21,4 +21,4 @@ pub use catalog::{ScopeInfo, all_scopes, required_scopes, unlocked_by};
 pub use dispatch::DispatchSpan;
 pub use server::{CallError, McpServer, ServerIdentity};
 pub use system::SystemMonitor;
-pub use transport::{McpHttpService, McpHttpSettings, is_client_message, streamable_http_service};
+pub use transport::{McpHttpService, McpHttpSettings, streamable_http_service};

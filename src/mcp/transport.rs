@@ -69,13 +69,6 @@ pub fn streamable_http_service(server: McpServer, settings: McpHttpSettings) -> 
     }
 }
 
-/// Whether rmcp reads `message` as a client's JSON-RPC message (request, notification or
-/// response; batches are not). rmcp answers anything else with a plain-text 415.
-pub fn is_client_message(message: &serde_json::Value) -> bool {
-    use serde::Deserialize;
-    rmcp::model::ClientJsonRpcMessage::deserialize(message).is_ok()
-}
-
 impl McpHttpService {
     /// Ends open SSE streams and sessions and refuses new requests; call it when shutdown
     /// starts, or long-lived streams keep graceful shutdown waiting.

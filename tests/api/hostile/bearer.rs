@@ -86,7 +86,7 @@ fn with_a_valid_token(token: &str) -> Vec<Row> {
             ]
             .concat(),
         ),
-        mcp("a form", Expect::Status(415)).form("jsonrpc=2.0&method=initialize"),
+        mcp("a form", Expect::JsonRpc(415)).form("jsonrpc=2.0&method=initialize"),
         mcp("over the body limit", Expect::JsonRpc(413)).json(format!(
             r#"{{"jsonrpc":"2.0","id":1,"method":"ping","params":{{"pad":"{}"}}}}"#,
             "a".repeat(1_100_000)
