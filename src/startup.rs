@@ -97,6 +97,7 @@ impl Application {
             login_throttle: Default::default(),
             rate_limits,
             trusted_proxies,
+            admission: http::Admission::per_core(),
         });
         let tls = match (
             &state.settings.server.tls.cert,

@@ -35,6 +35,11 @@ def engine_table(name, data):
         lines.append(f"| {label}{connections} | {fmt(row['rps'], 0)} | {ratio} | {fmt(row['p50_ms'], 2)} | "
                      f"{fmt(row['p99_ms'], 2)} | {fmt(row.get('rss_mib'))} | {row.get('errors', 0)} | "
                      f"{fmt(row.get('load'), 2)} |")
+    rounds = data["notes"].get("rounds_rps")
+    if rounds:
+        lines += ["", "Rounds of (a), (b), (c), alternating, each on a fresh process; the median round "
+                      "is shown. req/s per round: " + "; ".join(
+                          f"({k}) " + ", ".join(fmt(r, 0) for r in v) for k, v in rounds.items()) + "."]
     startup = data["notes"]["startup_ms"]
     lines += ["", f"Start to ready (spawn → first 200 on `/readyz`, migrations applied), "
                   f"{len(startup['all'])} runs: median **{startup['median']} ms** "

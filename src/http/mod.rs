@@ -1,5 +1,6 @@
 //! The HTTP surface: one router per feature, and the layer stack in one place.
 
+mod admission;
 pub mod client_address;
 mod edge;
 mod limits;
@@ -24,6 +25,7 @@ use crate::mcp::{McpHttpService, McpServer};
 use crate::oauth::AuthServer;
 use crate::oauth::throttle::LoginThrottle;
 use crate::storage::Store;
+pub use admission::Admission;
 use client_address::TrustedProxies;
 use rate_limit::RateLimits;
 
@@ -58,6 +60,8 @@ pub struct AppStateInner {
     pub login_throttle: Arc<LoginThrottle>,
     pub rate_limits: RateLimits,
     pub trusted_proxies: Arc<TrustedProxies>,
+    /// Bounds how many token, introspection and revocation calls run at once.
+    pub admission: admission::Admission,
 }
 
 /// The largest OAuth form body; also what the token rate limit buffers at most.

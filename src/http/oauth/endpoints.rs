@@ -20,6 +20,7 @@ fn no_store(mut response: Response) -> Response {
 #[tracing::instrument(skip_all, fields(grant_type, client_id))]
 pub async fn token(State(state): State<AppState>, form: OAuthForm) -> Result<Response, OAuthError> {
     let presented = require_client(&form)?;
+    let _slot = state.admission.enter().await;
     if let Some(grant) = form.params.get("grant_type") {
         tracing::Span::current().record("grant_type", grant.as_str());
     }
@@ -34,6 +35,7 @@ pub async fn revoke(
     form: OAuthForm,
 ) -> Result<Response, OAuthError> {
     let presented = require_client(&form)?;
+    let _slot = state.admission.enter().await;
     state.auth.revoke(&form.params, presented).await?;
     Ok(no_store(().into_response()))
 }
@@ -45,6 +47,7 @@ pub async fn introspect(
     form: OAuthForm,
 ) -> Result<Response, OAuthError> {
     let presented = require_client(&form)?;
+    let _slot = state.admission.enter().await;
     let body = state.auth.introspect(&form.params, presented).await?;
     Ok(no_store(Json(body).into_response()))
 }
