@@ -69,22 +69,7 @@ pub struct Issuance<'a> {
 type Tx<'t> = sqlx::Transaction<'t, sqlx::Any>;
 
 async fn insert_issuance(tx: &mut Tx<'_>, issuance: &Issuance<'_>) -> Result<(), sqlx::Error> {
-    let a = issuance.access;
-    sqlx::query(
-        "INSERT INTO access_tokens (jti, grant_id, client_id, subject, username, scope, audience, \
-         issued_at, expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL)",
-    )
-    .bind(&a.jti)
-    .bind(&a.grant_id)
-    .bind(&a.client_id)
-    .bind(&a.subject)
-    .bind(&a.username)
-    .bind(&a.scope)
-    .bind(&a.audience)
-    .bind(a.issued_at)
-    .bind(a.expires_at)
-    .execute(&mut **tx)
-    .await?;
+    super::writer::insert_access_tokens(tx, &[issuance.access]).await?;
     if let Some(r) = issuance.refresh {
         sqlx::query(
             "INSERT INTO refresh_tokens (token_hash, grant_id, client_id, scope, created_at, \
@@ -98,13 +83,6 @@ async fn insert_issuance(tx: &mut Tx<'_>, issuance: &Issuance<'_>) -> Result<(),
         .bind(r.expires_at)
         .execute(&mut **tx)
         .await?;
-    }
-    if let Some(grant_id) = &a.grant_id {
-        sqlx::query("UPDATE grants SET last_used_at = $1 WHERE id = $2")
-            .bind(a.issued_at)
-            .bind(grant_id)
-            .execute(&mut **tx)
-            .await?;
     }
     Ok(())
 }

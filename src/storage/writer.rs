@@ -153,38 +153,7 @@ async fn write_all(
         return Ok(());
     }
     let mut tx = pool.begin().await?;
-    for chunk in chunks(tokens) {
-        // Built only from the constant column list and numbered placeholders.
-        let sql = insert_sql(
-            "access_tokens (jti, grant_id, client_id, subject, username, scope, audience, \
-             issued_at, expires_at)",
-            9,
-            chunk.len(),
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for a in chunk {
-            query = query
-                .bind(&a.jti)
-                .bind(&a.grant_id)
-                .bind(&a.client_id)
-                .bind(&a.subject)
-                .bind(&a.username)
-                .bind(&a.scope)
-                .bind(&a.audience)
-                .bind(a.issued_at)
-                .bind(a.expires_at);
-        }
-        query.execute(&mut *tx).await?;
-    }
-    for a in tokens {
-        if let Some(grant_id) = &a.grant_id {
-            sqlx::query("UPDATE grants SET last_used_at = $1 WHERE id = $2")
-                .bind(a.issued_at)
-                .bind(grant_id)
-                .execute(&mut *tx)
-                .await?;
-        }
-    }
+    insert_access_tokens(&mut tx, tokens).await?;
     for chunk in chunks(audits) {
         // Built only from the constant column list and numbered placeholders.
         let sql = insert_sql(
@@ -206,6 +175,48 @@ async fn write_all(
         query.execute(&mut *tx).await?;
     }
     tx.commit().await
+}
+
+/// Inserts access-token rows (multi-row, in chunks) and marks their grants used. Shared by the
+/// batches here and by the single-token writes that must share a transaction with a claim
+/// (code redemption, refresh rotation).
+pub(super) async fn insert_access_tokens(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tokens: &[&AccessTokenRecord],
+) -> Result<(), sqlx::Error> {
+    for chunk in chunks(tokens) {
+        // Built only from the constant column list and numbered placeholders.
+        let sql = insert_sql(
+            "access_tokens (jti, grant_id, client_id, subject, username, scope, audience, \
+             issued_at, expires_at)",
+            9,
+            chunk.len(),
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for a in chunk {
+            query = query
+                .bind(&a.jti)
+                .bind(&a.grant_id)
+                .bind(&a.client_id)
+                .bind(&a.subject)
+                .bind(&a.username)
+                .bind(&a.scope)
+                .bind(&a.audience)
+                .bind(a.issued_at)
+                .bind(a.expires_at);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    for a in tokens {
+        if let Some(grant_id) = &a.grant_id {
+            sqlx::query("UPDATE grants SET last_used_at = $1 WHERE id = $2")
+                .bind(a.issued_at)
+                .bind(grant_id)
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 /// Splits `items` into chunks whose lengths are powers of two no larger than [`MAX_CHUNK`].
