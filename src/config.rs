@@ -21,6 +21,7 @@ log_format = "auto"
 log_filter = "info"
 shutdown_timeout_secs = 10
 trusted_proxies = []
+oauth_concurrency_per_core = 4
 
 [database]
 url = "sqlite://data/mcp-oauth.db"
@@ -102,6 +103,9 @@ pub struct ServerSettings {
     pub shutdown_timeout_secs: u64,
     /// Proxies (IPs or CIDRs) whose `X-Forwarded-For` / `Forwarded` headers are believed.
     pub trusted_proxies: Vec<String>,
+    /// Token, introspection and revocation calls allowed to run at once, per core: lower keeps
+    /// MCP calls fast under token load, higher lets the token endpoint use more of the machine.
+    pub oauth_concurrency_per_core: u32,
     /// Optional TLS termination in-process (PEM files); both or neither.
     #[serde(default)]
     pub tls: TlsSettings,
@@ -406,6 +410,9 @@ impl Settings {
                 "database.url must start with sqlite: or postgres://, got {:?}",
                 self.database.url.redacted()
             );
+        }
+        if self.server.oauth_concurrency_per_core == 0 {
+            bail!("server.oauth_concurrency_per_core must be at least 1");
         }
         if self.database.max_connections == 0 {
             bail!("database.max_connections must be at least 1");

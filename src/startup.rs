@@ -88,6 +88,7 @@ impl Application {
                 stateful: settings.mcp.stateful,
             },
         );
+        let admission = http::Admission::per_core(settings.server.oauth_concurrency_per_core);
         let state = AppState::new(AppStateInner {
             settings,
             store,
@@ -97,7 +98,7 @@ impl Application {
             login_throttle: Default::default(),
             rate_limits,
             trusted_proxies,
-            admission: http::Admission::per_core(),
+            admission,
         });
         let tls = match (
             &state.settings.server.tls.cert,

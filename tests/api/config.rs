@@ -156,9 +156,11 @@ fn operations_settings_layer_from_the_environment_and_are_validated() {
             ("MCP_OAUTH__RATE_LIMITS__TOKEN__BURST", "7"),
             ("MCP_OAUTH__SERVER__TRUSTED_PROXIES", "10.0.0.0/8,192.0.2.1"),
             ("MCP_OAUTH__METRICS__BIND", "127.0.0.1:0"),
+            ("MCP_OAUTH__SERVER__OAUTH_CONCURRENCY_PER_CORE", "16"),
         ]),
     )
     .unwrap();
+    assert_eq!(settings.server.oauth_concurrency_per_core, 16);
     assert_eq!(settings.rate_limits.token.burst, 7);
     assert_eq!(
         settings.rate_limits.token.period_ms, 100,
@@ -178,6 +180,11 @@ fn operations_settings_layer_from_the_environment_and_are_validated() {
             "rate_limits.login",
         ),
         ("MCP_OAUTH__MAINTENANCE__BATCH_SIZE", "0", "maintenance"),
+        (
+            "MCP_OAUTH__SERVER__OAUTH_CONCURRENCY_PER_CORE",
+            "0",
+            "oauth_concurrency_per_core",
+        ),
     ] {
         let error = Settings::load_from(&Overrides::default(), env(&[(key, value)])).unwrap_err();
         assert!(
