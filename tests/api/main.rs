@@ -3,6 +3,7 @@
 mod browser;
 mod helpers;
 
+mod admission;
 mod audit_tail;
 mod authorize;
 mod browser_e2e;
