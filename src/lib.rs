@@ -8,6 +8,7 @@ pub mod error;
 pub mod http;
 pub mod maintenance;
 pub mod mcp;
+pub mod memory;
 pub mod oauth;
 pub mod startup;
 pub mod storage;

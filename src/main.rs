@@ -8,8 +8,13 @@ use clap::Parser;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+fn main() -> std::process::ExitCode {
+    mcp_oauth::memory::decline_transparent_huge_pages();
+    run()
+}
+
 #[tokio::main]
-async fn main() -> std::process::ExitCode {
+async fn run() -> std::process::ExitCode {
     let cli = mcp_oauth::cli::Cli::parse();
     match mcp_oauth::cli::run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -3,7 +3,7 @@
 
 mod load;
 mod private_postgres;
-mod service;
+pub(crate) mod service;
 
 use std::time::{Duration, Instant};
 

@@ -19,6 +19,7 @@ mod keys;
 mod maintenance;
 mod mcp;
 mod mcp_client;
+mod memory;
 mod metadata_documents;
 mod metrics;
 mod otel;

@@ -24,10 +24,20 @@ impl Service {
     /// `public_url` is the issuer: a restarted service must keep it for earlier tokens to
     /// verify, while its listening port may change. Output is appended to `log`.
     pub async fn start(database_url: &str, public_url: &str, log: &Path) -> Service {
+        Self::start_with_env(database_url, public_url, log, &[]).await
+    }
+
+    /// [`Service::start`] with extra environment variables for the child.
+    pub async fn start_with_env(
+        database_url: &str,
+        public_url: &str,
+        log: &Path,
+        env: &[(&str, &str)],
+    ) -> Service {
         // The port was free a moment ago; should another process take it first, try again.
         for attempt in 0.. {
             let port = free_loopback_port();
-            let mut service = Self::spawn(database_url, public_url, port, log);
+            let mut service = Self::spawn(database_url, public_url, port, log, env);
             match service.wait_until_ready(START_DEADLINE).await {
                 Ok(()) => return service,
                 Err(why) if attempt < 3 && why.contains("cannot listen") => {
@@ -39,7 +49,13 @@ impl Service {
         unreachable!()
     }
 
-    fn spawn(database_url: &str, public_url: &str, port: u16, log: &Path) -> Service {
+    fn spawn(
+        database_url: &str,
+        public_url: &str,
+        port: u16,
+        log: &Path,
+        env: &[(&str, &str)],
+    ) -> Service {
         let output = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -63,6 +79,7 @@ impl Service {
             .env("MCP_OAUTH__RATE_LIMITS__ENABLED", "false")
             .env("MCP_OAUTH__METRICS__ENABLED", "false")
             .env("MCP_OAUTH__BOOTSTRAP__ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(output.try_clone().expect("log handle"))
             .stderr(output)
@@ -95,6 +112,11 @@ impl Service {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// The child's process id, for reading what the kernel says about it.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn url(&self, path: &str) -> String {
