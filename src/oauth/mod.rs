@@ -112,9 +112,13 @@ impl AuthServer {
         Ok(count)
     }
 
-    /// Re-reads keys and revocations other instances or the CLI changed; runs forever.
+    /// Re-reads keys and revocations other instances or the CLI changed; runs forever. The
+    /// first poll is one period after start, which just loaded both: an immediate one only
+    /// raced start-up for the database and made the pool open a second connection before
+    /// the service was ready (about 90 ms on Postgres with TLS).
     pub async fn sync_forever(self, every: Duration) {
-        let mut ticker = tokio::time::interval(every);
+        let first = tokio::time::Instant::now() + every;
+        let mut ticker = tokio::time::interval_at(first, every);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;

@@ -57,6 +57,44 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// Postgres connections opened at once before start-up queries. sqlx returns a released
+/// connection to the pool through a task that pings it first, so the query after it usually
+/// finds nothing idle and opens another connection; over TLS on loopback each opening costs
+/// about 90 ms (sqlx 0.9.0 sets no `TCP_NODELAY`, so the handshake waits out delayed ACKs).
+/// Opened side by side, three cost about what one does.
+const WARM_POSTGRES_CONNECTIONS: u32 = 3;
+
+/// A pool with `count` connections already open, opened concurrently; any failure is the
+/// error of connecting at all.
+async fn open_side_by_side(
+    options: AnyPoolOptions,
+    url: &str,
+    count: u32,
+) -> Result<AnyPool, sqlx::Error> {
+    let count = count.max(1) as usize;
+    let pool = options.connect_lazy(url)?;
+    let mut opening = tokio::task::JoinSet::new();
+    for _ in 0..count {
+        let pool = pool.clone();
+        opening.spawn(async move { pool.acquire().await });
+    }
+    // All are held until the last is open, so none is reused in place of a new one.
+    let mut open = Vec::new();
+    while let Some(joined) = opening.join_next().await {
+        open.push(joined.map_err(|e| sqlx::Error::Io(std::io::Error::other(e)))??);
+    }
+    drop(open);
+    // They come back through that pinging task: wait (briefly) until they are idle, or the
+    // first query opens yet another one.
+    let settled = async {
+        while pool.num_idle() < count {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_millis(250), settled).await;
+    Ok(pool)
+}
+
 impl Store {
     /// Connects with a bounded wait, so an unreachable database is a clear error, not a hang.
     pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<Self> {
@@ -89,9 +127,13 @@ impl Store {
                 })
             });
         }
+        let warm = match backend {
+            Backend::Postgres => WARM_POSTGRES_CONNECTIONS.min(settings.max_connections),
+            Backend::Sqlite => 1,
+        };
         let pool = tokio::time::timeout(
             Duration::from_secs(settings.connect_timeout_secs),
-            options.connect(&url),
+            open_side_by_side(options, &url, warm),
         )
         .await
         .map_err(|_| {

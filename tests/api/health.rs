@@ -116,3 +116,19 @@ on_both_engines! {
         assert!(response.text().await.unwrap().contains("too large"));
     }
 }
+
+/// Start-up queries find idle connections instead of opening one per query (each a TLS
+/// handshake on Postgres): the store opens several side by side and waits until they are idle.
+#[tokio::test]
+async fn a_postgres_store_starts_with_three_idle_connections_and_sqlite_with_one() {
+    use crate::helpers::{Engine, TestDb};
+    let sqlite = TestDb::create(Engine::Sqlite).await.unwrap();
+    let store = crate::cli::store_for(&sqlite).await;
+    assert_eq!((store.pool().size(), store.pool().num_idle()), (1, 1));
+    let Some(postgres) = TestDb::create(Engine::Postgres).await else {
+        return;
+    };
+    let store = crate::cli::store_for(&postgres).await;
+    assert_eq!((store.pool().size(), store.pool().num_idle()), (3, 3));
+    store.close().await;
+}
