@@ -3,6 +3,8 @@ FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
 RUN apt-get update && apt-get install -y --no-install-recommends cmake clang pkg-config && rm -rf /var/lib/apt/lists/*
 COPY Cargo.toml Cargo.lock ./
+# Build settings (aws-lc without its CPU-jitter entropy source: see .cargo/config.toml).
+COPY .cargo ./.cargo
 COPY src ./src
 COPY migrations ./migrations
 # Page templates and the stylesheet are compiled into the binary.
