@@ -1,7 +1,7 @@
 //! Keeps the resident set small. mimalloc marks its arenas for transparent huge pages, so on a
 //! kernel in `madvise` mode every touched region of its 1 GiB reservation grew RSS in 2 MiB
-//! steps: an idle server sat at 30 MiB instead of 19, and 1,000 connections peaked at 65 MiB
-//! instead of 43, with no measurable gain in throughput.
+//! steps: an idle server sat at 30 MiB instead of 22, and 1,000 connections peaked at 65 MiB
+//! instead of 46, with no measurable gain in throughput.
 
 /// mimalloc's own switch; an operator who sets it (`MIMALLOC_ALLOW_THP=1`) keeps huge pages.
 const OPERATOR_CHOICE: &str = "MIMALLOC_ALLOW_THP";
