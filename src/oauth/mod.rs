@@ -114,8 +114,7 @@ impl AuthServer {
 
     /// Re-reads keys and revocations other instances or the CLI changed; runs forever. The
     /// first poll is one period after start, which just loaded both: an immediate one only
-    /// raced start-up for the database and made the pool open a second connection before
-    /// the service was ready (about 90 ms on Postgres with TLS).
+    /// repeated that load while start-up still needed the pool's connections.
     pub async fn sync_forever(self, every: Duration) {
         let first = tokio::time::Instant::now() + every;
         let mut ticker = tokio::time::interval_at(first, every);
