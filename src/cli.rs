@@ -238,6 +238,7 @@ async fn clients_command(settings: &Settings, command: ClientsCommand) -> anyhow
                 scopes,
                 grant_types,
                 origin: "cli",
+                application_type: None,
             };
             let registered = clients::register(&store, new).await?;
             println!("client_id: {}", registered.record.id);

@@ -33,7 +33,7 @@ migrate_on_start = true
 access_ttl_secs = 3600
 refresh_ttl_secs = 2592000
 code_ttl_secs = 600
-refresh_reuse_grace_secs = 10
+refresh_reuse_grace_secs = 3600
 allow_plain_pkce = true
 secret_cache_ttl_secs = 300
 signing_key_lifetime_secs = 7776000
@@ -50,6 +50,8 @@ introspect_any = []
 registration = "open"
 metadata_documents = true
 metadata_documents_allow_private = false
+metadata_documents_stale_secs = 604800
+pinned_metadata_documents = []
 
 [metrics]
 enabled = true
@@ -175,6 +177,11 @@ pub struct ClientSettings {
     pub metadata_documents: bool,
     /// TEST ONLY: let metadata documents live on loopback/private addresses and plain http.
     pub metadata_documents_allow_private: bool,
+    /// How long the last validated copy of a document stands in when a fetch fails by
+    /// transport error or 5xx (Claude's documents are sometimes unreachable from data centres).
+    pub metadata_documents_stale_secs: i64,
+    /// Documents read from local files instead of fetched, for locked-down networks.
+    pub pinned_metadata_documents: Vec<PinnedMetadataDocument>,
     /// The initial access token `registration = "token"` requires (RFC 7591 §3).
     #[serde(default, serialize_with = "redact_option")]
     pub registration_token: Option<String>,
@@ -193,8 +200,22 @@ impl fmt::Debug for ClientSettings {
                 "metadata_documents_allow_private",
                 &self.metadata_documents_allow_private,
             )
+            .field(
+                "metadata_documents_stale_secs",
+                &self.metadata_documents_stale_secs,
+            )
+            .field("pinned_metadata_documents", &self.pinned_metadata_documents)
             .finish()
     }
+}
+
+/// A Client ID Metadata Document served from a local file: `url` is the client id it
+/// describes, `file` a JSON document that must pass the same validation as a fetched one.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PinnedMetadataDocument {
+    pub url: String,
+    pub file: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -435,6 +456,17 @@ impl Settings {
         }
         if t.refresh_reuse_grace_secs < 0 {
             bail!("tokens.refresh_reuse_grace_secs must not be negative");
+        }
+        if self.clients.metadata_documents_stale_secs < 0 {
+            bail!("clients.metadata_documents_stale_secs must not be negative");
+        }
+        for pinned in &self.clients.pinned_metadata_documents {
+            if !pinned.url.starts_with("https://") {
+                bail!(
+                    "clients.pinned_metadata_documents: {:?} is not an https URL",
+                    pinned.url
+                );
+            }
         }
         let token_missing = self
             .clients

@@ -38,19 +38,20 @@ pub fn challenge(state: &AppState, error: Option<(&str, &str)>, scope: &str) -> 
     value
 }
 
-/// The scopes a client needs to get anywhere; announced in 401 challenges.
-fn base_scopes() -> String {
-    [
-        mcp::catalog::MCP_TOOLS,
-        mcp::catalog::MCP_RESOURCES,
-        mcp::catalog::MCP_PROMPTS,
-    ]
-    .join(" ")
+/// What the whole catalogue needs, announced in 401 challenges: a client that follows the
+/// hint (the SDKs, Inspector, Claude) gets every tool, resource and prompt after one consent,
+/// where the person may untick what they do not want (MCP 2025-11-25 scope selection).
+fn catalogue_scopes() -> String {
+    crate::oauth::scope::supported().join(" ")
 }
 
 /// 401 for a missing or unusable token (RFC 6750 §3).
 pub fn unauthorized(state: &AppState, error: Option<&str>) -> Response {
-    let challenge_value = challenge(state, error.map(|d| ("invalid_token", d)), &base_scopes());
+    let challenge_value = challenge(
+        state,
+        error.map(|d| ("invalid_token", d)),
+        &catalogue_scopes(),
+    );
     let body = json!({
         "error": if error.is_some() { "invalid_token" } else { "unauthorized" },
         "error_description": error.unwrap_or("a bearer access token is required"),

@@ -8,7 +8,7 @@ use url::Url;
 
 use super::AuthServer;
 use super::clients::GRANT_AUTHORIZATION_CODE;
-use super::scope::ScopeSet;
+use super::scope::{Requested, ScopeSet};
 use super::{pkce, redirect_uri, resource};
 use crate::crypto;
 use crate::storage::ClientRecord;
@@ -25,6 +25,9 @@ pub struct AuthorizationRequest {
     pub code_challenge: Option<String>,
     pub code_challenge_method: Option<String>,
     pub resource: String,
+    /// OIDC `prompt=consent`: ask again even when an earlier approval covers the request.
+    #[serde(default)]
+    pub force_consent: bool,
 }
 
 impl AuthorizationRequest {
@@ -106,13 +109,23 @@ impl AuthServer {
             }
         };
         let state = params.get("state").cloned();
+        // RFC 9700 §4.11.2: anyone can register a client, so a redirect URI that only its
+        // registrant vouches for is no reason to redirect a person who has not signed in:
+        // for those clients the errors below are shown on our page instead.
+        let trusted_redirect = client.scope_is_ceiling();
         let fail = |error: &'static str, description: String| {
-            AuthorizeError::Redirect(ErrorRedirect {
-                redirect_uri: redirect.clone(),
-                error,
-                description,
-                state: state.clone(),
-            })
+            if trusted_redirect {
+                AuthorizeError::Redirect(ErrorRedirect {
+                    redirect_uri: redirect.clone(),
+                    error,
+                    description,
+                    state: state.clone(),
+                })
+            } else {
+                AuthorizeError::Page(format!(
+                    "The application's request was refused ({error}): {description}."
+                ))
+            }
         };
         match get("response_type") {
             None => return Err(fail("invalid_request", "response_type is required".into())),
@@ -134,28 +147,36 @@ impl AuthServer {
                 "this client may not use the authorization code grant".into(),
             ));
         }
-        let allowed = ScopeSet::from_list(client.scope_list());
-        let scope = match get("scope") {
-            None => allowed.clone(),
-            Some(raw) => ScopeSet::parse(raw).map_err(|e| fail("invalid_scope", e))?,
-        };
-        let scope = if scope.is_empty() {
-            allowed.clone()
-        } else {
-            scope
-        };
-        scope
-            .ensure_supported()
-            .map_err(|e| fail("invalid_scope", e))?;
-        if !scope.is_subset_of(&allowed) {
-            let missing = scope.missing_from(&allowed).join(" ");
+        let registered = ScopeSet::from_list(client.scope_list());
+        let requested = Requested::parse(get("scope")).map_err(|e| fail("invalid_scope", e))?;
+        let dropped = requested.dropped.clone();
+        let scope = requested.or(&registered);
+        // Operator-created clients keep their scopes as a ceiling; for the others the
+        // registered scope was only a default (step-up asks for more, the person decides).
+        if client.scope_is_ceiling() && !scope.is_subset_of(&registered) {
+            let missing = scope.missing_from(&registered).join(" ");
             return Err(fail(
                 "invalid_scope",
                 format!("this client may not request: {missing}"),
             ));
         }
         let method = get("code_challenge_method");
+        // PKCE is optional only for the operator's confidential clients (the original
+        // description's curl flows); anyone else's client must use S256.
+        let pkce_optional = client.is_confidential() && client.scope_is_ceiling();
         let (code_challenge, code_challenge_method) = match get("code_challenge") {
+            Some(_) if method.is_none() && !self.settings.tokens.allow_plain_pkce => {
+                return Err(fail(
+                    "invalid_request",
+                    "code_challenge_method is required (S256): plain PKCE is disabled".into(),
+                ));
+            }
+            Some(_) if !client.scope_is_ceiling() && method != Some(pkce::S256) => {
+                return Err(fail(
+                    "invalid_request",
+                    "this client must use PKCE with code_challenge_method=S256".into(),
+                ));
+            }
             Some(challenge) => {
                 let allow_plain = self.settings.tokens.allow_plain_pkce;
                 let method = pkce::validate_challenge(challenge, method, allow_plain)
@@ -168,10 +189,10 @@ impl AuthServer {
                     "code_challenge_method without code_challenge".into(),
                 ));
             }
-            None if !client.is_confidential() => {
+            None if !pkce_optional => {
                 return Err(fail(
                     "invalid_request",
-                    "public clients must use PKCE: send code_challenge (S256)".into(),
+                    "this client must use PKCE: send code_challenge (S256)".into(),
                 ));
             }
             None => (None, None),
@@ -191,7 +212,18 @@ impl AuthServer {
             code_challenge,
             code_challenge_method,
             resource,
+            force_consent: get("prompt")
+                .is_some_and(|p| p.split(' ').any(|value| value == "consent")),
         };
+        if !dropped.is_empty() {
+            crate::audit::record(
+                &self.store,
+                "unknown_scopes_dropped",
+                Some(&client.id),
+                None,
+                serde_json::json!({ "endpoint": "authorize", "dropped": dropped, "scope": request.scope }),
+            );
+        }
         Ok((request, client))
     }
 }

@@ -27,6 +27,8 @@ pub struct NewClient {
     pub scopes: Vec<String>,
     pub grant_types: Vec<String>,
     pub origin: &'static str,
+    /// RFC 7591 `application_type`, when the registration named one.
+    pub application_type: Option<String>,
 }
 
 /// A registered client and, once only, the plaintext secret it was given.
@@ -143,6 +145,7 @@ pub async fn register_with_method(
         created_at: now,
         updated_at: now,
         disabled_at: None,
+        application_type: new.application_type.clone(),
     };
     match store.insert_client(&record).await {
         Ok(()) => Ok(Registered { record, secret }),
@@ -201,6 +204,7 @@ pub fn documented_clients() -> Vec<NewClient> {
             .to_vec(),
             grant_types: all_grants.clone(),
             origin: "seed",
+            application_type: None,
         },
         NewClient {
             id: "mcp_test_client".into(),
@@ -215,6 +219,7 @@ pub fn documented_clients() -> Vec<NewClient> {
                 .to_vec(),
             grant_types: all_grants,
             origin: "seed",
+            application_type: None,
         },
     ]
 }

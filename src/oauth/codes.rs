@@ -3,7 +3,7 @@
 
 use super::AuthServer;
 use crate::crypto;
-use crate::storage::{self, CodeRecord, GrantRecord};
+use crate::storage::{CodeRecord, GrantRecord};
 
 /// What an approved authorization request binds into its code.
 #[derive(Debug, Clone)]
@@ -20,7 +20,7 @@ pub struct CodeRequest {
 impl AuthServer {
     /// Stores a grant and its code; returns the code (shown to the client once).
     pub async fn issue_code(&self, request: CodeRequest) -> anyhow::Result<String> {
-        let now = storage::unix_now();
+        let now = self.clock.now();
         let code = crypto::random_token(32);
         let grant = GrantRecord {
             id: crypto::random_token(16),

@@ -51,25 +51,41 @@ pub fn describe(scope: &str) -> Vec<ScopeDescription> {
 }
 
 impl AuthServer {
-    /// Whether the user already approved at least these scopes for this client.
+    /// Whether the user already approved at least these scopes for this client, so the page
+    /// can be skipped. `prompt=consent` always asks; a public client's approval covers only
+    /// the redirect URI it was given for, port included (RFC 8252 §8.6: another local
+    /// process can present the same public client id on another loopback port).
     pub async fn consent_covers(
         &self,
         user_id: &str,
         request: &AuthorizationRequest,
+        confidential: bool,
     ) -> Result<bool, sqlx::Error> {
-        let Some(approved) = self.store.get_consent(user_id, &request.client_id).await? else {
+        if request.force_consent {
+            return Ok(false);
+        }
+        let Some(approved) = self
+            .store
+            .get_consent_record(user_id, &request.client_id)
+            .await?
+        else {
             return Ok(false);
         };
-        let approved = ScopeSet::parse(&approved).unwrap_or_default();
+        if !confidential && approved.redirect_uri.as_deref() != Some(&request.redirect_uri) {
+            return Ok(false);
+        }
+        let approved = ScopeSet::parse(&approved.scope).unwrap_or_default();
         let requested = ScopeSet::parse(&request.scope).unwrap_or_default();
         Ok(requested.is_subset_of(&approved))
     }
 
-    /// Remembers the approval (adding to earlier ones) and issues the code.
+    /// Remembers the approval (adding to earlier ones) and issues the code for `granted`,
+    /// the part of the request the person left ticked.
     pub async fn approve(
         &self,
         user_id: &str,
         request: &AuthorizationRequest,
+        granted: &ScopeSet,
     ) -> anyhow::Result<String> {
         let earlier = self
             .store
@@ -79,18 +95,23 @@ impl AuthServer {
         let union = ScopeSet::from_list(
             earlier
                 .split_whitespace()
-                .chain(request.scope.split_whitespace())
-                .map(str::to_string),
+                .map(str::to_string)
+                .chain(granted.iter().map(str::to_string)),
         );
         self.store
             .upsert_consent(
                 user_id,
                 &request.client_id,
                 &union.to_string(),
+                &request.redirect_uri,
                 storage::unix_now(),
             )
             .await?;
-        self.issue(user_id, request).await
+        let granted_request = AuthorizationRequest {
+            scope: granted.to_string(),
+            ..request.clone()
+        };
+        self.issue(user_id, &granted_request).await
     }
 
     /// Issues the code for a request that needs no (further) consent.

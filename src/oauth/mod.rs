@@ -23,6 +23,7 @@ pub mod users;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::crypto;
 use crate::storage::{self, Store};
@@ -41,6 +42,8 @@ pub struct AuthServer {
     pub metadata_documents: Arc<metadata_documents::MetadataDocuments>,
     /// Derives a refresh token's successor, so a grace-window retry gets the same one.
     refresh_key: Arc<[u8; 32]>,
+    /// "Now" for issuing and rotating tokens.
+    pub clock: Clock,
 }
 
 impl AuthServer {
@@ -58,7 +61,9 @@ impl AuthServer {
             .await?;
         let refresh_key: [u8; 32] = crypto::sha256_bytes(&encoded);
         let ttl = Duration::from_secs(settings.tokens.secret_cache_ttl_secs);
-        let allow_private = settings.clients.metadata_documents_allow_private;
+        let metadata_documents = Arc::new(metadata_documents::MetadataDocuments::from_settings(
+            &settings.clients,
+        )?);
         Ok(Self {
             settings,
             store,
@@ -66,8 +71,9 @@ impl AuthServer {
             revocations,
             verified_tokens: Arc::default(),
             secret_cache: Arc::new(client_auth::SecretCache::new(ttl)),
-            metadata_documents: Arc::new(metadata_documents::MetadataDocuments::new(allow_private)),
+            metadata_documents,
             refresh_key: Arc::new(refresh_key),
+            clock: Clock::default(),
         })
     }
 

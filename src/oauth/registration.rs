@@ -57,8 +57,16 @@ fn optional_string<'a>(
     }
 }
 
+/// A registration body turned into a client, with what was replaced on the way.
+pub struct Parsed {
+    pub client: NewClient,
+    pub method: &'static str,
+    /// Scope names we do not know, dropped from the registration (reported, not refused).
+    pub dropped_scopes: Vec<String>,
+}
+
 /// Validates a registration request body into a client and its auth method.
-pub fn parse(body: &Value) -> Result<(NewClient, &'static str), MetadataError> {
+pub fn parse(body: &Value) -> Result<Parsed, MetadataError> {
     let body = body
         .as_object()
         .ok_or_else(|| invalid("the body must be a JSON object of client metadata"))?;
@@ -116,16 +124,20 @@ pub fn parse(body: &Value) -> Result<(NewClient, &'static str), MetadataError> {
             description: "redirect_uris is required for the authorization_code grant".into(),
         });
     }
-    let scopes = match optional_string(body, "scope")? {
-        None => ScopeSet::from_list(scope::supported()),
-        Some(raw) => ScopeSet::parse(raw).map_err(invalid)?,
+    // RFC 7591 §3.2.1: the server may replace requested values. Unknown scope names (Claude.ai
+    // registers `scope: "claudeai"`) are dropped; nothing known left means the default set.
+    let requested = scope::Requested::parse(optional_string(body, "scope")?).map_err(invalid)?;
+    let dropped_scopes = requested.dropped.clone();
+    let scopes = requested.or(&ScopeSet::from_list(scope::supported()));
+    let application_type = match optional_string(body, "application_type")? {
+        None => None,
+        Some(kind @ ("web" | "native")) => Some(kind.to_string()),
+        Some(other) => {
+            return Err(invalid(format!(
+                "application_type {other:?} is not one of web, native"
+            )));
+        }
     };
-    let scopes = if scopes.is_empty() {
-        ScopeSet::from_list(scope::supported())
-    } else {
-        scopes
-    };
-    scopes.ensure_supported().map_err(invalid)?;
     let name = optional_string(body, "client_name")?
         .map(str::trim)
         .filter(|n| !n.is_empty())
@@ -146,8 +158,13 @@ pub fn parse(body: &Value) -> Result<(NewClient, &'static str), MetadataError> {
         scopes: scopes.iter().map(str::to_string).collect(),
         grant_types,
         origin: "dynamic",
+        application_type,
     };
-    Ok((client, method))
+    Ok(Parsed {
+        client,
+        method,
+        dropped_scopes,
+    })
 }
 
 /// Registers a parsed client and returns the RFC 7591 §3.2.1 response body.
@@ -168,6 +185,9 @@ pub async fn register(
         "token_endpoint_auth_method": record.token_endpoint_auth_method,
         "scope": record.scopes,
     });
+    if let Some(kind) = &record.application_type {
+        body["application_type"] = json!(kind);
+    }
     if let Some(secret) = secret {
         body["client_secret"] = json!(secret);
         // 0: the secret does not expire.

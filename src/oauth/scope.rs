@@ -64,6 +64,23 @@ impl ScopeSet {
         self.0.difference(&other.0).cloned().collect()
     }
 
+    /// Splits into the scopes this server knows and the names it does not (RFC 6749 §3.3 lets
+    /// the server ignore those: real clients send foreign values such as Claude.ai's
+    /// `claudeai`). The unknown names are returned so the caller can report them.
+    pub fn split_known(self) -> (ScopeSet, Vec<String>) {
+        let supported = supported();
+        let (known, unknown): (BTreeSet<String>, BTreeSet<String>) = self
+            .0
+            .into_iter()
+            .partition(|s| supported.contains(&s.as_str()));
+        (Self(known), unknown.into_iter().collect())
+    }
+
+    /// The scopes in both sets.
+    pub fn intersection(&self, other: &ScopeSet) -> ScopeSet {
+        Self(self.0.intersection(&other.0).cloned().collect())
+    }
+
     /// Every token must be one this server supports.
     pub fn ensure_supported(&self) -> Result<(), String> {
         let supported = supported();
@@ -74,9 +91,82 @@ impl ScopeSet {
     }
 }
 
+/// The most scope values one request may carry; real clients send a handful.
+const MAX_REQUESTED: usize = 64;
+
+/// A requested scope after unknown names were dropped: what remains (maybe empty, meaning
+/// "the default") and what was dropped, for the audit log.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Requested {
+    pub known: ScopeSet,
+    pub dropped: Vec<String>,
+}
+
+impl Requested {
+    /// Parses a request's `scope` parameter leniently: malformed tokens are still an error,
+    /// unknown names are dropped.
+    pub fn parse(value: Option<&str>) -> Result<Self, String> {
+        let (known, dropped) = match value {
+            Some(raw) => {
+                let set = ScopeSet::parse(raw)?;
+                // Leniency is for a client's stray names, not for a list that only fills logs.
+                if set.0.len() > MAX_REQUESTED {
+                    return Err(format!("too many scope values (at most {MAX_REQUESTED})"));
+                }
+                set.split_known()
+            }
+            None => (ScopeSet::default(), Vec::new()),
+        };
+        Ok(Self { known, dropped })
+    }
+
+    /// The known scopes, or `default` when none remain.
+    pub fn or(self, default: &ScopeSet) -> ScopeSet {
+        if self.known.is_empty() {
+            default.clone()
+        } else {
+            self.known
+        }
+    }
+}
+
 impl std::fmt::Display for ScopeSet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let joined: Vec<&str> = self.iter().collect();
         f.write_str(&joined.join(" "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_names_are_dropped_and_reported_while_known_ones_stay() {
+        let requested = Requested::parse(Some("claudeai mcp:tools  offline_access")).unwrap();
+        assert_eq!(requested.known.to_string(), "mcp:tools");
+        assert_eq!(requested.dropped, vec!["claudeai", "offline_access"]);
+    }
+
+    #[test]
+    fn nothing_known_falls_back_to_the_default() {
+        let default = ScopeSet::from_list(["mcp:tools", "mcp:prompts"]);
+        assert_eq!(
+            Requested::parse(Some("claudeai")).unwrap().or(&default),
+            default
+        );
+        assert_eq!(Requested::parse(None).unwrap().or(&default), default);
+    }
+
+    #[test]
+    fn a_request_with_more_values_than_any_client_sends_is_an_error() {
+        let many: Vec<String> = (0..65).map(|i| format!("x:{i}")).collect();
+        assert!(Requested::parse(Some(&many.join(" "))).is_err());
+        assert!(Requested::parse(Some(&many[..64].join(" "))).is_ok());
+    }
+
+    #[test]
+    fn malformed_scope_tokens_are_still_an_error() {
+        assert!(Requested::parse(Some("mcp:tools bad\"quote")).is_err());
     }
 }

@@ -10,13 +10,11 @@ use super::AuthServer;
 use super::client_auth::Presented;
 use super::clients::{GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS, GRANT_REFRESH_TOKEN};
 use super::error::OAuthError;
-use super::scope::ScopeSet;
+use super::scope::{Requested, ScopeSet};
 use super::{pkce, resource};
 use crate::audit;
 use crate::crypto;
-use crate::storage::{
-    self, AccessTokenRecord, ClientRecord, Issuance, RefreshTokenRecord, Rotation,
-};
+use crate::storage::{AccessTokenRecord, ClientRecord, Issuance, RefreshTokenRecord, Rotation};
 use crate::telemetry::metrics;
 use crate::tokens::{AccessClaims, jwt};
 
@@ -107,7 +105,7 @@ impl AuthServer {
         audience: &str,
         grant_id: Option<&str>,
     ) -> Result<NewAccess, OAuthError> {
-        let now = storage::unix_now();
+        let now = self.clock.now();
         let record = AccessTokenRecord {
             jti: crypto::random_token(16),
             grant_id: grant_id.map(str::to_string),
@@ -142,7 +140,7 @@ impl AuthServer {
         client_id: &str,
         scope: &str,
     ) -> RefreshTokenRecord {
-        let now = storage::unix_now();
+        let now = self.clock.now();
         RefreshTokenRecord {
             token_hash: crypto::sha256_hex(token),
             grant_id: grant_id.to_string(),
@@ -182,7 +180,7 @@ impl AuthServer {
         let code = required(params, "code")?;
         let redirect_uri = required(params, "redirect_uri")?;
         let code_hash = crypto::sha256_hex(code);
-        let now = storage::unix_now();
+        let now = self.clock.now();
         let invalid = |d: &str| OAuthError::new("invalid_grant", d.to_string());
         let Some(record) = self.store.get_code(&code_hash).await? else {
             return Err(invalid("the authorization code is unknown or has expired"));
@@ -309,7 +307,7 @@ impl AuthServer {
         ensure_grant_type(client, GRANT_REFRESH_TOKEN)?;
         let presented = required(params, "refresh_token")?;
         let hash = crypto::sha256_hex(presented);
-        let now = storage::unix_now();
+        let now = self.clock.now();
         let invalid = || {
             OAuthError::new(
                 "invalid_grant",
@@ -332,22 +330,20 @@ impl AuthServer {
             return Err(invalid());
         }
         let granted = ScopeSet::parse(&record.scope).map_err(OAuthError::internal_msg)?;
-        let scope = match param(params, "scope") {
-            Some(requested) => {
-                let requested =
-                    ScopeSet::parse(requested).map_err(|e| OAuthError::new("invalid_scope", e))?;
-                if !requested.is_subset_of(&granted) {
-                    return Err(OAuthError::new(
-                        "invalid_scope",
-                        format!(
-                            "scope may only narrow on refresh; not granted: {}",
-                            requested.missing_from(&granted).join(" ")
-                        ),
-                    ));
-                }
-                requested.to_string()
-            }
-            None => record.scope.clone(),
+        let requested = self.requested_scope(params, &client.id)?;
+        if !requested.is_subset_of(&granted) {
+            return Err(OAuthError::new(
+                "invalid_scope",
+                format!(
+                    "scope may only narrow on refresh; not granted: {}",
+                    requested.missing_from(&granted).join(" ")
+                ),
+            ));
+        }
+        let scope = if requested.is_empty() {
+            record.scope.clone()
+        } else {
+            requested.to_string()
         };
         let audience = self.audience_for(params, Some(&grant.resource))?;
         let subject = grant.user_id.clone().unwrap_or_else(|| client.id.clone());
@@ -425,6 +421,23 @@ impl AuthServer {
         ))
     }
 
+    /// The request's known scopes (empty: none asked for, or none we know). Unknown names
+    /// are dropped and audited, never an error (RFC 6749 §3.3); malformed ones still are.
+    fn requested_scope(&self, params: &Params, client_id: &str) -> Result<ScopeSet, OAuthError> {
+        let requested = Requested::parse(param(params, "scope"))
+            .map_err(|e| OAuthError::new("invalid_scope", e))?;
+        if !requested.dropped.is_empty() {
+            audit::record(
+                &self.store,
+                "unknown_scopes_dropped",
+                Some(client_id),
+                None,
+                json!({ "endpoint": "token", "dropped": requested.dropped }),
+            );
+        }
+        Ok(requested.known)
+    }
+
     fn refresh_response(
         &self,
         access: NewAccess,
@@ -454,26 +467,21 @@ impl AuthServer {
         }
         ensure_grant_type(client, GRANT_CLIENT_CREDENTIALS)?;
         let allowed = ScopeSet::parse(&client.scopes).map_err(OAuthError::internal_msg)?;
-        let scope = match param(params, "scope") {
-            Some(requested) => {
-                let requested =
-                    ScopeSet::parse(requested).map_err(|e| OAuthError::new("invalid_scope", e))?;
-                if requested.is_empty() {
-                    allowed
-                } else if !requested.is_subset_of(&allowed) {
-                    return Err(OAuthError::new(
-                        "invalid_scope",
-                        format!(
-                            "client {} may not request: {}",
-                            client.id,
-                            requested.missing_from(&allowed).join(" ")
-                        ),
-                    ));
-                } else {
-                    requested
-                }
-            }
-            None => allowed,
+        let requested = self.requested_scope(params, &client.id)?;
+        if !requested.is_subset_of(&allowed) {
+            return Err(OAuthError::new(
+                "invalid_scope",
+                format!(
+                    "client {} may not request: {}",
+                    client.id,
+                    requested.missing_from(&allowed).join(" ")
+                ),
+            ));
+        }
+        let scope = if requested.is_empty() {
+            allowed
+        } else {
+            requested
         };
         let scope = scope.to_string();
         let audience = self.audience_for(params, None)?;

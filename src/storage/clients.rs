@@ -19,6 +19,8 @@ pub struct ClientRecord {
     pub created_at: i64,
     pub updated_at: i64,
     pub disabled_at: Option<i64>,
+    /// RFC 7591 `application_type` (`web` or `native`) when the client registered one.
+    pub application_type: Option<String>,
 }
 
 impl std::fmt::Debug for ClientRecord {
@@ -44,13 +46,19 @@ impl ClientRecord {
     pub fn is_confidential(&self) -> bool {
         self.secret_hash.is_some()
     }
+    /// Whether the client's scopes are a ceiling. Only clients an operator created (the
+    /// seeded ones, the CLI's) have one; for a dynamically registered or metadata-document
+    /// client the registered scope is a default and the person's consent is the gate.
+    pub fn scope_is_ceiling(&self) -> bool {
+        matches!(self.origin.as_str(), "seed" | "cli")
+    }
 }
 
 /// The column list, as a macro so queries stay `&'static str` (no dynamic SQL).
 macro_rules! client_columns {
     () => {
         "id, secret_hash, name, redirect_uris, scopes, grant_types, \
-     token_endpoint_auth_method, origin, created_at, updated_at, disabled_at"
+     token_endpoint_auth_method, origin, created_at, updated_at, disabled_at, application_type"
     };
 }
 
@@ -60,8 +68,8 @@ impl Store {
     pub async fn insert_client(&self, client: &ClientRecord) -> Result<(), sqlx::Error> {
         sqlx::query(
             "INSERT INTO clients (id, secret_hash, name, redirect_uris, scopes, grant_types, \
-             token_endpoint_auth_method, origin, created_at, updated_at, disabled_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             token_endpoint_auth_method, origin, created_at, updated_at, disabled_at, \
+             application_type) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(&client.id)
         .bind(&client.secret_hash)
@@ -74,6 +82,7 @@ impl Store {
         .bind(client.created_at)
         .bind(client.updated_at)
         .bind(client.disabled_at)
+        .bind(&client.application_type)
         .execute(self.pool())
         .await?;
         Ok(())
@@ -156,10 +165,12 @@ impl Store {
     pub async fn upsert_metadata_client(&self, client: &ClientRecord) -> Result<(), sqlx::Error> {
         sqlx::query(
             "INSERT INTO clients (id, secret_hash, name, redirect_uris, scopes, grant_types, \
-             token_endpoint_auth_method, origin, created_at, updated_at, disabled_at) \
-             VALUES ($1, NULL, $2, $3, $4, $5, $6, 'metadata', $7, $7, NULL) \
+             token_endpoint_auth_method, origin, created_at, updated_at, disabled_at, \
+             application_type) \
+             VALUES ($1, NULL, $2, $3, $4, $5, $6, 'metadata', $7, $7, NULL, $8) \
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, \
              redirect_uris = excluded.redirect_uris, scopes = excluded.scopes, \
+             application_type = excluded.application_type, \
              updated_at = excluded.updated_at WHERE clients.origin = 'metadata'",
         )
         .bind(&client.id)
@@ -169,6 +180,7 @@ impl Store {
         .bind(&client.grant_types)
         .bind(&client.token_endpoint_auth_method)
         .bind(client.created_at)
+        .bind(&client.application_type)
         .execute(self.pool())
         .await?;
         Ok(())

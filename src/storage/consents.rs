@@ -15,19 +15,40 @@ pub struct UserGrant {
     pub last_used_at: i64,
 }
 
+/// What a user approved for a client, and for which redirect URI.
+#[derive(Debug, Clone, FromRow)]
+pub struct ConsentRecord {
+    pub scope: String,
+    pub redirect_uri: Option<String>,
+}
+
 impl Store {
     /// The scope string a user has approved for a client, if any.
-    #[tracing::instrument(name = "db.get_consent", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn get_consent(
         &self,
         user_id: &str,
         client_id: &str,
     ) -> Result<Option<String>, sqlx::Error> {
-        sqlx::query_scalar("SELECT scope FROM consents WHERE user_id = $1 AND client_id = $2")
-            .bind(user_id)
-            .bind(client_id)
-            .fetch_optional(self.pool())
-            .await
+        Ok(self
+            .get_consent_record(user_id, client_id)
+            .await?
+            .map(|c| c.scope))
+    }
+
+    /// A remembered consent with the redirect URI it was last given for.
+    #[tracing::instrument(name = "db.get_consent", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
+    pub async fn get_consent_record(
+        &self,
+        user_id: &str,
+        client_id: &str,
+    ) -> Result<Option<ConsentRecord>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT scope, redirect_uri FROM consents WHERE user_id = $1 AND client_id = $2",
+        )
+        .bind(user_id)
+        .bind(client_id)
+        .fetch_optional(self.pool())
+        .await
     }
 
     #[tracing::instrument(name = "db.upsert_consent", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
@@ -36,17 +57,19 @@ impl Store {
         user_id: &str,
         client_id: &str,
         scope: &str,
+        redirect_uri: &str,
         now: i64,
     ) -> Result<(), sqlx::Error> {
         sqlx::query(
-            "INSERT INTO consents (user_id, client_id, scope, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $4) ON CONFLICT (user_id, client_id) \
-             DO UPDATE SET scope = $3, updated_at = $4",
+            "INSERT INTO consents (user_id, client_id, scope, created_at, updated_at, redirect_uri) \
+             VALUES ($1, $2, $3, $4, $4, $5) ON CONFLICT (user_id, client_id) \
+             DO UPDATE SET scope = $3, updated_at = $4, redirect_uri = $5",
         )
         .bind(user_id)
         .bind(client_id)
         .bind(scope)
         .bind(now)
+        .bind(redirect_uri)
         .execute(self.pool())
         .await?;
         Ok(())

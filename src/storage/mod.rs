@@ -18,7 +18,7 @@ use sqlx::{AnyPool, Executor};
 
 pub use audit::{AuditEvent, NewAuditEvent};
 pub use clients::ClientRecord;
-pub use consents::UserGrant;
+pub use consents::{ConsentRecord, UserGrant};
 pub use grants::{
     AccessTokenRecord, CodeRecord, GrantRecord, Issuance, RefreshTokenRecord, Rotation,
 };

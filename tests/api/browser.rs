@@ -102,3 +102,29 @@ pub async fn decide(app: &TestApp, consent_page: &str, decision: &str) -> reqwes
     )
     .await
 }
+
+/// Submits the consent page as a browser does: approve, with only `ticked` scope boxes
+/// still checked (the page marks its form with `scopes_listed`).
+pub async fn approve_only(app: &TestApp, consent_page: &str, ticked: &[&str]) -> reqwest::Response {
+    let csrf = hidden(consent_page, "csrf_token");
+    let request_id = hidden(consent_page, "request_id");
+    let boxes: Vec<String> = ticked.iter().map(|s| format!("scope:{s}")).collect();
+    let mut form = vec![
+        ("csrf_token", csrf.as_str()),
+        ("request_id", request_id.as_str()),
+        ("decision", "approve"),
+        ("scopes_listed", "1"),
+    ];
+    form.extend(boxes.iter().map(|b| (b.as_str(), "on")));
+    post(app, "/consent", &form).await
+}
+
+/// A PKCE (S256) verifier and its challenge (RFC 7636 §4.1–4.2).
+pub fn pkce_pair() -> (String, String) {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let verifier = format!("v{}", crate::helpers::random_suffix()).repeat(5);
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(sha2::Sha256::digest(verifier.as_bytes()));
+    (verifier, challenge)
+}

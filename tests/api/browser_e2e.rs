@@ -103,14 +103,34 @@ fn save_screenshot(name: &str, png: &[u8]) {
     }
 }
 
+/// The scope the 401 challenge names: what a client following our hints asks for.
+async fn hinted_scope(app: &TestApp) -> String {
+    let response = app
+        .http
+        .post(app.url("/mcp"))
+        .send()
+        .await
+        .expect("unauthenticated MCP request");
+    let challenge = response.headers()["www-authenticate"]
+        .to_str()
+        .expect("ASCII")
+        .to_string();
+    challenge
+        .split("scope=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("scope in challenge")
+        .to_string()
+}
+
 /// Registers a public client whose redirect URI is this server's own callback page.
-async fn register_client(app: &TestApp, redirect_uri: &str) -> String {
+async fn register_client(app: &TestApp, redirect_uri: &str, scope: &str) -> String {
     let response = app
         .http
         .post(app.url("/oauth/register"))
         .json(
             &json!({"client_name": "Browser Test", "redirect_uris": [redirect_uri],
-            "token_endpoint_auth_method": "none", "scope": "mcp:tools mcp:resources system:read"}),
+            "token_endpoint_auth_method": "none", "scope": scope}),
         )
         .send()
         .await
@@ -133,7 +153,8 @@ async fn a_headless_browser_logs_in_consents_and_lands_on_the_callback_with_a_co
         .await
         .expect("SQLite app");
     let redirect_uri = app.url("/oauth/callback");
-    let client_id = register_client(&app, &redirect_uri).await;
+    let scope = hinted_scope(&app).await;
+    let client_id = register_client(&app, &redirect_uri, &scope).await;
     let verifier = format!("browser-verifier-{}", crate::helpers::random_suffix()).repeat(2);
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
     let query = form_urlencoded::Serializer::new(String::new())
@@ -141,7 +162,7 @@ async fn a_headless_browser_logs_in_consents_and_lands_on_the_callback_with_a_co
             ("response_type", "code"),
             ("client_id", &client_id),
             ("redirect_uri", &redirect_uri),
-            ("scope", "mcp:tools mcp:resources system:read"),
+            ("scope", scope.as_str()),
             ("state", "browser-state-42"),
             ("code_challenge", &challenge),
             ("code_challenge_method", "S256"),
@@ -248,4 +269,11 @@ async fn a_headless_browser_logs_in_consents_and_lands_on_the_callback_with_a_co
         )
         .await;
     assert_eq!(status, 200, "{tokens}");
+    // One consent with the boxes as the page offered them: the whole catalogue.
+    assert_eq!(tokens["scope"], crate::claude::EVERY_SCOPE);
+    let access = tokens["access_token"].as_str().expect("access token");
+    let tools = crate::claude::listed(&app, access, "tools", "name").await;
+    assert_eq!(tools, ["echo", "calculator", "system_info"], "every tool");
+    let resources = crate::claude::listed(&app, access, "resources", "uri").await;
+    assert_eq!(resources, ["system://metrics", "system://platform"]);
 }

@@ -106,10 +106,18 @@ on_both_engines! {
         assert_eq!(found.metadata.issuer.as_deref(), Some(app.settings.issuer()));
         assert_eq!(found.metadata.registration_endpoint, Some(app.url("/oauth/register")));
 
+        // Ask for what the challenge names, as the SDK clients do: that must be the whole catalogue.
+        let hinted: Vec<&str> = challenge.split("scope=\"").nth(1).and_then(|rest| rest.split('"').next())
+            .expect("the challenge names a scope").split(' ').collect();
+        let mut sorted = hinted.clone();
+        sorted.sort_unstable();
+        let mut every = ALL_SCOPES.to_vec();
+        every.sort_unstable();
+        assert_eq!(sorted, every, "{challenge}");
         let mut oauth = OAuthState::new(mcp_url.as_str(), None).await.expect("oauth state");
         let request = AuthorizationRequest::new(redirect_uri.as_str())
             .with_client_name("rmcp end-to-end")
-            .with_scopes(ALL_SCOPES)
+            .with_scopes(hinted)
             .with_challenge(challenge);
         oauth.start_authorization(request).await.expect("discovery and registration");
         let authorization_url = oauth.get_authorization_url().await.expect("authorization URL");

@@ -43,11 +43,13 @@ on_both_engines! {
         // The registered client completes a flow, authenticating with client_secret_post.
         let (client_id, secret) = (body["client_id"].as_str().unwrap(), body["client_secret"].as_str().unwrap());
         let redirect = "https://claude.ai/api/mcp/auth_callback";
+        let (verifier, challenge) = crate::browser::pkce_pair();
         let page = to_consent(&app, &[("response_type", "code"), ("client_id", client_id), ("redirect_uri", redirect),
-            ("scope", "mcp:tools")]).await;
+            ("scope", "mcp:tools"), ("code_challenge", &challenge), ("code_challenge_method", "S256")]).await;
         let query = query_of(&location(&decide(&app, &page, "approve").await).unwrap());
         let (status, tokens) = app.post_form("/oauth/token", &[("grant_type", "authorization_code"), ("code", &query["code"]),
-            ("redirect_uri", redirect), ("client_id", client_id), ("client_secret", secret)]).await;
+            ("redirect_uri", redirect), ("client_id", client_id), ("client_secret", secret),
+            ("code_verifier", &verifier)]).await;
         assert_eq!(status, 200, "{tokens}");
     }
 }
@@ -64,10 +66,12 @@ on_both_engines! {
         assert_eq!(status, 201, "{body}");
         assert!(body.get("client_secret").is_none() && body.get("client_secret_expires_at").is_none());
         let client_id = body["client_id"].as_str().unwrap().to_string();
-        // Without PKCE a public client is refused.
+        // Without PKCE a public client is refused, on this server's page (never redirected).
         let response = crate::browser::authorize(&app, &[("response_type", "code"), ("client_id", &client_id),
             ("redirect_uri", redirect)]).await;
-        assert_eq!(query_of(&location(&response).unwrap())["error"], "invalid_request");
+        assert_eq!(response.status(), 400);
+        assert!(location(&response).is_none());
+        assert!(response.text().await.unwrap().contains("PKCE"));
         let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk-0123456789";
         let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
         let page = to_consent(&app, &[("response_type", "code"), ("client_id", &client_id), ("redirect_uri", redirect),
@@ -101,7 +105,8 @@ on_both_engines! {
             (ok(json!({"grant_types": ["implicit"]})), "invalid_client_metadata"),
             (ok(json!({"grant_types": ["client_credentials"]})), "invalid_client_metadata"),
             (ok(json!({"response_types": ["token"]})), "invalid_client_metadata"),
-            (ok(json!({"scope": "mcp:tools admin:all"})), "invalid_client_metadata"),
+            (ok(json!({"scope": "mcp:tools bad\\scope"})), "invalid_client_metadata"),
+            (ok(json!({"application_type": "desktop"})), "invalid_client_metadata"),
             (ok(json!({"client_name": "n".repeat(201)})), "invalid_client_metadata"),
             (ok(json!({"client_name": 7})), "invalid_client_metadata"),
             (json!([1, 2]), "invalid_client_metadata"),
@@ -142,8 +147,10 @@ on_both_engines! {
         let (_, body) = register(&app, &json!({"client_name": "<script>alert(1)</script>",
             "redirect_uris": ["https://app.example/cb"], "scope": "mcp:tools"})).await;
         let client_id = body["client_id"].as_str().unwrap().to_string();
+        let (_, challenge) = crate::browser::pkce_pair();
         let page = to_consent(&app, &[("response_type", "code"), ("client_id", &client_id),
-            ("redirect_uri", "https://app.example/cb")]).await;
+            ("redirect_uri", "https://app.example/cb"), ("code_challenge", &challenge),
+            ("code_challenge_method", "S256")]).await;
         assert!(!page.contains("<script>"), "{page}");
         assert!(page.contains("&#60;script&#62;") || page.contains("&lt;script&gt;"), "{page}");
         assert!(page.contains("app.example"), "redirect host shown");

@@ -124,6 +124,7 @@ on_both_engines! {
             scopes: vec!["mcp:tools".into()],
             grant_types: vec!["authorization_code".into()],
             origin: "cli",
+            application_type: None,
         })
         .await
         .unwrap();

@@ -113,3 +113,22 @@ on_both_engines! {
         assert_eq!(status, 400);
     }
 }
+
+on_both_engines! {
+    async fn a_rotated_token_is_honoured_for_the_access_token_lifetime_and_is_theft_after_it(engine: Engine) {
+        let app = spawn_app(engine).await.unwrap();
+        assert_eq!(app.settings.tokens.refresh_reuse_grace_secs, 3600, "the default window");
+        let first = first_tokens(&app).await;
+        let old = first["refresh_token"].as_str().unwrap();
+        let (_, rotated) = refresh(&app, old, &[]).await;
+        app.auth.clock.advance(3599);
+        let (status, late) = refresh(&app, old, &[]).await;
+        assert_eq!(status, 200, "a stale copy an hour later still works: {late}");
+        assert_eq!(late["refresh_token"], rotated["refresh_token"]);
+        app.auth.clock.advance(2);
+        let (status, body) = refresh(&app, old, &[]).await;
+        assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "after the window: {body}");
+        let (status, _) = refresh(&app, rotated["refresh_token"].as_str().unwrap(), &[]).await;
+        assert_eq!(status, 400, "the grant is revoked");
+    }
+}

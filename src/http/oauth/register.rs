@@ -35,8 +35,11 @@ pub async fn register(
             format!("the body must be JSON client metadata: {e}"),
         )
     })?;
-    let (client, method) =
-        registration::parse(&metadata).map_err(|e| OAuthError::new(e.code, e.description))?;
+    let registration::Parsed {
+        client,
+        method,
+        dropped_scopes,
+    } = registration::parse(&metadata).map_err(|e| OAuthError::new(e.code, e.description))?;
     let client_id = client.id.clone();
     tracing::Span::current().record("client_id", client_id.as_str());
     let response = registration::register(&state.store, client, method)
@@ -60,6 +63,8 @@ pub async fn register(
             "client_name": response["client_name"],
             "redirect_uris": response["redirect_uris"],
             "token_endpoint_auth_method": method,
+            "scope": response["scope"],
+            "unknown_scopes_dropped": dropped_scopes,
         }),
     );
     let mut response = (StatusCode::CREATED, Json(response)).into_response();

@@ -1,5 +1,7 @@
 //! The consent page: who is asking, where the answer goes, and what each scope unlocks.
 
+use std::collections::HashMap;
+
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -12,6 +14,7 @@ use crate::http::AppState;
 use crate::http::oauth::authorize::{deliver_code, fail};
 use crate::oauth::authorize::{AuthorizationRequest, ErrorRedirect, redirect_origin};
 use crate::oauth::consent::{ScopeDescription, describe};
+use crate::oauth::scope::ScopeSet;
 use crate::oauth::sessions::{self, Session};
 
 #[derive(Template)]
@@ -62,7 +65,11 @@ pub(crate) async fn proceed(
         }
         Err(error) => return internal(error),
     };
-    match state.auth.consent_covers(user_id, request).await {
+    match state
+        .auth
+        .consent_covers(user_id, request, client.is_confidential())
+        .await
+    {
         Ok(true) => {
             match state
                 .store
@@ -91,6 +98,23 @@ pub(crate) async fn proceed(
     };
     let targets: Vec<String> = redirect_origin(&request.redirect_uri).into_iter().collect();
     page(StatusCode::OK, &view, &targets)
+}
+
+/// The requested scopes the person left ticked. The page lists each as a checkbox named
+/// `scope:<name>` and marks the form with `scopes_listed`, so an unticked box (which a browser
+/// does not send) is told apart from a form that lists no boxes: the latter approves the
+/// request as it stands. Names outside the request are ignored: a form never widens it.
+fn ticked_scopes(form: &HashMap<String, String>, request: &AuthorizationRequest) -> ScopeSet {
+    let requested = ScopeSet::parse(&request.scope).unwrap_or_default();
+    if !form.contains_key("scopes_listed") {
+        return requested;
+    }
+    ScopeSet::from_list(
+        requested
+            .iter()
+            .filter(|name| form.contains_key(&format!("scope:{name}")))
+            .map(str::to_string),
+    )
 }
 
 fn already_used() -> Response {
@@ -181,6 +205,7 @@ pub async fn submit(
     }
     let decision = form.get("decision").map(String::as_str);
     if let Some(decision @ ("approve" | "deny")) = decision {
+        let granted = ticked_scopes(&form, &request).to_string();
         crate::audit::record(
             &state.store,
             if decision == "approve" {
@@ -190,11 +215,21 @@ pub async fn submit(
             },
             Some(&request.client_id),
             Some(&user_id),
-            serde_json::json!({ "scope": request.scope }),
+            serde_json::json!({ "requested": request.scope, "granted": granted }),
         );
     }
+    let granted = ticked_scopes(&form, &request);
     match decision {
-        Some("approve") => match state.auth.approve(&user_id, &request).await {
+        Some("approve") if granted.is_empty() => fail(
+            &state,
+            &ErrorRedirect {
+                redirect_uri: request.redirect_uri.clone(),
+                error: "access_denied",
+                description: "the user approved none of the requested scopes".into(),
+                state: request.state.clone(),
+            },
+        ),
+        Some("approve") => match state.auth.approve(&user_id, &request, &granted).await {
             Ok(code) => deliver_code(&state, &request, &code).await,
             Err(error) => internal(error),
         },

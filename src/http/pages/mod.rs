@@ -5,6 +5,7 @@ mod apps;
 mod callback;
 pub(crate) mod consent;
 mod cookie;
+mod home;
 mod login;
 mod logout;
 
@@ -31,6 +32,7 @@ pub fn router(limits: &RateLimits) -> Router<AppState> {
         &limits.login,
     );
     Router::new()
+        .route("/", get(home::show))
         .route("/login", get(login::show))
         .merge(login_post)
         .route("/consent", get(consent::show).post(consent::submit))

@@ -1,0 +1,27 @@
+//! The landing page at `/`: what this server is, its MCP URL and how to connect to it. The
+//! metadata's `service_documentation` and `resource_documentation` point here.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use super::page;
+use crate::http::AppState;
+use crate::oauth::scope;
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    mcp_url: String,
+    scopes: String,
+}
+
+/// RFC 8414 §2 `service_documentation`, RFC 9728 §2 `resource_documentation`
+pub async fn show(State(state): State<AppState>) -> Response {
+    let view = HomePage {
+        mcp_url: state.settings.mcp_resource(),
+        scopes: scope::supported().join(" "),
+    };
+    page(StatusCode::OK, &view, &[])
+}
