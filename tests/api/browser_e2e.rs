@@ -272,8 +272,10 @@ async fn a_headless_browser_logs_in_consents_and_lands_on_the_callback_with_a_co
     // One consent with the boxes as the page offered them: the whole catalogue.
     assert_eq!(tokens["scope"], crate::claude::EVERY_SCOPE);
     let access = tokens["access_token"].as_str().expect("access token");
-    let tools = crate::claude::listed(&app, access, "tools", "name").await;
-    assert_eq!(tools, ["echo", "calculator", "system_info"], "every tool");
-    let resources = crate::claude::listed(&app, access, "resources", "uri").await;
+    let mut tools = crate::claude::listed(&app, access, "tools", "name").await;
+    tools.sort();
+    assert_eq!(tools, ["calculator", "echo", "system_info"], "every tool");
+    let mut resources = crate::claude::listed(&app, access, "resources", "uri").await;
+    resources.sort();
     assert_eq!(resources, ["system://metrics", "system://platform"]);
 }
