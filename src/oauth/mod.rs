@@ -59,13 +59,14 @@ impl AuthServer {
         let refresh_key: [u8; 32] = crypto::sha256_bytes(&encoded);
         let ttl = Duration::from_secs(settings.tokens.secret_cache_ttl_secs);
         let allow_private = settings.clients.metadata_documents_allow_private;
+        let queue_max = settings.server.client_auth_queue_max as usize;
         Ok(Self {
             settings,
             store,
             keys,
             revocations,
             verified_tokens: Arc::default(),
-            secret_cache: Arc::new(client_auth::SecretCache::new(ttl)),
+            secret_cache: Arc::new(client_auth::SecretCache::with_queue_max(ttl, queue_max)),
             metadata_documents: Arc::new(metadata_documents::MetadataDocuments::new(allow_private)),
             refresh_key: Arc::new(refresh_key),
         })
