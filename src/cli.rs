@@ -194,6 +194,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
              Change it with `mcp-oauth users set-password admin`.\n"
         );
     }
+    startup::print_generated_secrets(&app.generated_client_secrets);
     let settings = &app.state().settings;
     tracing::info!(
         bind = %settings.server.bind,

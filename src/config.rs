@@ -22,6 +22,9 @@ log_filter = "info"
 shutdown_timeout_secs = 10
 trusted_proxies = []
 oauth_concurrency_per_core = 4
+client_auth_queue_max = 64
+header_read_timeout_secs = 10
+max_connections = 1024
 
 [database]
 url = "sqlite://data/mcp-oauth.db"
@@ -46,6 +49,7 @@ max_body_bytes = 1048576
 
 [clients]
 seed_documented = true
+seed_documented_secrets = false
 introspect_any = []
 registration = "open"
 metadata_documents = true
@@ -61,6 +65,7 @@ bind = "127.0.0.1:9464"
 enabled = true
 token = { burst = 60, period_ms = 100 }
 token_client = { burst = 60, period_ms = 50 }
+token_failures = { burst = 30, period_ms = 2000 }
 authorize = { burst = 30, period_ms = 500 }
 login = { burst = 5, period_ms = 12000 }
 register = { burst = 10, period_ms = 6000 }
@@ -72,6 +77,8 @@ mcp = { burst = 60, period_ms = 100 }
 interval_secs = 300
 batch_size = 500
 access_token_grace_secs = 86400
+audit_retention_secs = 7776000
+unused_client_ttl_secs = 2592000
 
 [telemetry]
 trace_filter = "info"
@@ -108,6 +115,14 @@ pub struct ServerSettings {
     /// Token, introspection and revocation calls allowed to run at once, per core: lower keeps
     /// MCP calls fast under token load, higher lets the token endpoint use more of the machine.
     pub oauth_concurrency_per_core: u32,
+    /// Distinct client-secret verifications (argon2) allowed to wait at once; beyond it the
+    /// token, introspection and revocation endpoints answer 503 with `Retry-After`.
+    pub client_auth_queue_max: u32,
+    /// A connection that has not sent a request's headers within this time is closed
+    /// (also an idle keep-alive connection): half-sent requests cannot hold sockets.
+    pub header_read_timeout_secs: u64,
+    /// Connections served at once; further ones wait in the listen backlog.
+    pub max_connections: u32,
     /// Optional TLS termination in-process (PEM files); both or neither.
     #[serde(default)]
     pub tls: TlsSettings,
@@ -169,6 +184,9 @@ pub struct McpSettings {
 #[serde(deny_unknown_fields)]
 pub struct ClientSettings {
     pub seed_documented: bool,
+    /// On an https public URL, seed the documented clients with their publicly documented
+    /// secrets instead of fresh random ones (printed once). Off by default; http keeps them.
+    pub seed_documented_secrets: bool,
     /// Clients allowed to introspect tokens issued to any client.
     pub introspect_any: Vec<String>,
     /// Who may use dynamic client registration (RFC 7591).
@@ -192,6 +210,7 @@ impl fmt::Debug for ClientSettings {
         let token = self.registration_token.as_ref().map(|_| "<redacted>");
         f.debug_struct("ClientSettings")
             .field("seed_documented", &self.seed_documented)
+            .field("seed_documented_secrets", &self.seed_documented_secrets)
             .field("introspect_any", &self.introspect_any)
             .field("registration", &self.registration)
             .field("registration_token", &token)
@@ -244,8 +263,10 @@ pub struct RateLimitSettings {
     pub enabled: bool,
     /// Per client address on the token endpoint.
     pub token: RateLimit,
-    /// Per `client_id` on the token endpoint, whatever the address.
+    /// Per authenticated `client_id` on the token endpoint, whatever the address.
     pub token_client: RateLimit,
+    /// Per address, failed client authentications at the token endpoint.
+    pub token_failures: RateLimit,
     pub authorize: RateLimit,
     pub login: RateLimit,
     pub register: RateLimit,
@@ -271,6 +292,11 @@ pub struct MaintenanceSettings {
     pub batch_size: u32,
     /// Expired access-token rows are kept this long for investigation before purging.
     pub access_token_grace_secs: i64,
+    /// Audit events older than this are purged.
+    pub audit_retention_secs: i64,
+    /// Registered and metadata-document clients that never got a grant or a token in this
+    /// long after registering are removed.
+    pub unused_client_ttl_secs: i64,
 }
 
 #[derive(Clone, Default, Serialize, Deserialize)]
@@ -435,6 +461,21 @@ impl Settings {
         if self.server.oauth_concurrency_per_core == 0 {
             bail!("server.oauth_concurrency_per_core must be at least 1");
         }
+        for (key, value) in [
+            (
+                "server.client_auth_queue_max",
+                self.server.client_auth_queue_max as u64,
+            ),
+            (
+                "server.header_read_timeout_secs",
+                self.server.header_read_timeout_secs,
+            ),
+            ("server.max_connections", self.server.max_connections as u64),
+        ] {
+            if value == 0 {
+                bail!("{key} must be at least 1");
+            }
+        }
         if self.database.max_connections == 0 {
             bail!("database.max_connections must be at least 1");
         }
@@ -483,6 +524,7 @@ impl Settings {
         for (group, limit) in [
             ("token", r.token),
             ("token_client", r.token_client),
+            ("token_failures", r.token_failures),
             ("authorize", r.authorize),
             ("login", r.login),
             ("register", r.register),
@@ -499,6 +541,9 @@ impl Settings {
             bail!(
                 "maintenance: interval_secs and batch_size must be at least 1, access_token_grace_secs not negative"
             );
+        }
+        if m.audit_retention_secs <= 0 || m.unused_client_ttl_secs <= 0 {
+            bail!("maintenance: audit_retention_secs and unused_client_ttl_secs must be positive");
         }
         self.telemetry.validate()?;
         Ok(())

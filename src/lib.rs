@@ -11,6 +11,7 @@ pub mod maintenance;
 pub mod mcp;
 pub mod memory;
 pub mod oauth;
+pub mod serve;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;

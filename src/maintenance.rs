@@ -1,4 +1,6 @@
-//! Background upkeep: purge expired codes, sessions and tokens so tables stay small.
+//! Background upkeep: purge expired codes, sessions and tokens, audit events past their
+//! retention and dynamic clients nobody used, so tables stay small even under a flood of
+//! unauthenticated requests.
 
 use std::time::Duration;
 
@@ -13,18 +15,26 @@ pub struct PurgeReport {
     pub sessions: u64,
     pub access_tokens: u64,
     pub refresh_tokens: u64,
+    pub audit_events: u64,
+    pub unused_clients: u64,
     /// DELETE statements run; each removes at most `batch_size` rows.
     pub batches: u64,
 }
 
 impl PurgeReport {
     pub fn total(&self) -> u64 {
-        self.authorization_codes + self.sessions + self.access_tokens + self.refresh_tokens
+        self.authorization_codes
+            + self.sessions
+            + self.access_tokens
+            + self.refresh_tokens
+            + self.audit_events
+            + self.unused_clients
     }
 }
 
 /// Purges everything expired as of `now` (unix seconds), batch by batch until a batch
-/// comes back short. Access-token rows get `access_token_grace_secs` more.
+/// comes back short. Access-token rows get `access_token_grace_secs` more; audit events go
+/// after `audit_retention_secs`, unused dynamic clients after `unused_client_ttl_secs`.
 pub async fn run_purge_once(
     store: &Store,
     now: i64,
@@ -34,6 +44,8 @@ pub async fn run_purge_once(
     for what in Purgeable::ALL {
         let cutoff = match what {
             Purgeable::AccessTokens => now.saturating_sub(settings.access_token_grace_secs),
+            Purgeable::AuditEvents => now.saturating_sub(settings.audit_retention_secs),
+            Purgeable::UnusedClients => now.saturating_sub(settings.unused_client_ttl_secs),
             _ => now,
         };
         let mut purged = 0;
@@ -53,6 +65,8 @@ pub async fn run_purge_once(
             Purgeable::Sessions => report.sessions = purged,
             Purgeable::AccessTokens => report.access_tokens = purged,
             Purgeable::RefreshTokens => report.refresh_tokens = purged,
+            Purgeable::AuditEvents => report.audit_events = purged,
+            Purgeable::UnusedClients => report.unused_clients = purged,
         }
     }
     Ok(report)

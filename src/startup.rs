@@ -27,25 +27,56 @@ pub struct Application {
     tls: Option<axum_server::tls_rustls::RustlsConfig>,
     /// The admin password generated on first start, to be shown once.
     pub generated_admin_password: Option<String>,
+    /// Documented clients seeded with random secrets (https, first start), shown once.
+    pub generated_client_secrets: Vec<clients::SeededSecret>,
 }
 
 /// Opens the store and brings it up to date: migrations (unless turned off) and
-/// the documented clients (unless turned off). Shared by `serve` and the CLI.
+/// the documented clients (unless turned off). For the operator commands: a secret
+/// generated while seeding is printed here, to stderr, since nobody else will show it.
 pub async fn prepare_store(settings: &Settings) -> anyhow::Result<Store> {
+    let (store, secrets) = prepare_store_seeding(settings).await?;
+    print_generated_secrets(&secrets);
+    Ok(store)
+}
+
+async fn prepare_store_seeding(
+    settings: &Settings,
+) -> anyhow::Result<(Store, Vec<clients::SeededSecret>)> {
     let store = Store::connect(&settings.database).await?;
     if settings.database.migrate_on_start {
         store.migrate().await?;
     }
+    let mut secrets = Vec::new();
     if settings.clients.seed_documented {
-        clients::seed_documented(&store, settings.is_https()).await?;
+        secrets = clients::seed_documented(
+            &store,
+            settings.is_https(),
+            settings.clients.seed_documented_secrets,
+        )
+        .await?;
     }
-    Ok(store)
+    Ok((store, secrets))
+}
+
+/// Shows generated client secrets once, on the terminal and never in the log stream, in
+/// the form `clients rotate-secret` uses.
+pub fn print_generated_secrets(secrets: &[clients::SeededSecret]) {
+    for seeded in secrets {
+        eprintln!(
+            "\n  First start on https: seeded client {} with a random secret.\n  \
+             client_id: {}\n  client_secret: {}\n  \
+             (the secret is shown once; only its hash is stored. Replace it with \
+             `mcp-oauth clients rotate-secret {}`)\n",
+            seeded.client_id, seeded.client_id, seeded.secret, seeded.client_id
+        );
+    }
 }
 
 impl Application {
     /// Connects, migrates, seeds and binds. Port 0 picks a free port (tests).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let store = prepare_store(&settings).await?;
+        let (store, generated_client_secrets) = prepare_store_seeding(&settings).await?;
         let generated_admin_password =
             users::bootstrap_admin(&store, settings.bootstrap.admin_password.as_deref()).await?;
         let listener = TcpListener::bind(settings.server.bind)
@@ -121,6 +152,7 @@ impl Application {
             router: http::router(state.clone()),
             state,
             generated_admin_password,
+            generated_client_secrets,
         })
     }
 
@@ -168,31 +200,23 @@ impl Application {
             self.state.store.clone(),
             self.state.settings.maintenance.clone(),
         )));
-        let app = self
-            .router
-            .into_make_service_with_connect_info::<std::net::SocketAddr>();
-        let server = match self.tls {
+        let options = crate::serve::ServeOptions {
+            header_read_timeout: Duration::from_secs(
+                self.state.settings.server.header_read_timeout_secs,
+            ),
+            max_connections: self.state.settings.server.max_connections as usize,
             // rustls termination, HTTP/1.1 and HTTP/2 by ALPN.
-            Some(tls) => {
-                let handle = axum_server::Handle::new();
-                let stopper = handle.clone();
-                tokio::spawn(async move {
-                    signal.await;
-                    stopper.graceful_shutdown(Some(drain));
-                });
-                let server = axum_server::from_tcp_rustls(self.listener.into_std()?, tls)?
-                    .handle(handle)
-                    .serve(app);
-                tokio::spawn(server)
-            }
-            None => {
-                let server = axum::serve(self.listener, app).with_graceful_shutdown(signal);
-                tokio::spawn(async move { server.await })
-            }
+            tls: self.tls,
         };
+        let server = tokio::spawn(crate::serve::serve(
+            self.listener,
+            self.router,
+            options,
+            signal,
+        ));
         tokio::pin!(server);
         tokio::select! {
-            result = &mut server => result??,
+            result = &mut server => result?,
             _ = async { let _ = stopping_rx.await; tokio::time::sleep(drain).await } => {
                 tracing::warn!("in-flight requests did not drain within {drain:?}; stopping anyway");
             }

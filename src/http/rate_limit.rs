@@ -1,17 +1,18 @@
 //! Rate limits per group (RFC 6749 §10.10 asks us to slow down guessing): per client address
-//! on the OAuth endpoints, per `client_id` on the token endpoint, per token subject on MCP.
+//! on the OAuth endpoints, per token subject on MCP, and on the token endpoint per
+//! *authenticated* `client_id` (so naming a client in a failed request spends nothing of its
+//! budget) and per address for failed client authentications.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::num::NonZeroU32;
-use std::sync::{Arc, Weak};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use axum::Json;
-use axum::body::{Body, to_bytes};
-use axum::extract::Request;
+use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -23,7 +24,6 @@ use tower_governor::key_extractor::KeyExtractor;
 
 use super::client_address::ClientAddress;
 use crate::config::{RateLimit, RateLimitSettings};
-use crate::error::OAuthError;
 use crate::telemetry::metrics;
 
 /// A route layer limiting one group; clones share one bucket set.
@@ -43,22 +43,50 @@ impl KeyExtractor for ByClientAddress {
     }
 }
 
-/// The `client_id` a token request names, put in extensions by [`capture_client_id`].
-#[derive(Debug, Clone)]
-pub struct RequestedClientId(pub String);
+/// A peekable token bucket per address (GCRA): failures are charged after the fact, and an
+/// address whose budget is spent is refused before any authentication work. Governor's
+/// limiters only charge, so they cannot tell "spent" without spending.
+pub struct FailureBudget {
+    period: Duration,
+    burst: u32,
+    /// Per address, the theoretical arrival time: when its bucket is full again.
+    full_at: Mutex<HashMap<IpAddr, Instant>>,
+}
 
-/// Keys on the requested `client_id`; requests naming none share one bucket.
-#[derive(Debug, Clone, Copy)]
-pub struct ByClientId;
+/// Bounds memory under failures from very many addresses.
+const MAX_FAILING_ADDRESSES: usize = 50_000;
 
-impl KeyExtractor for ByClientId {
-    type Key = String;
-    fn extract<T>(&self, request: &axum::http::Request<T>) -> Result<String, GovernorError> {
-        Ok(request
-            .extensions()
-            .get::<RequestedClientId>()
-            .map(|c| c.0.clone())
-            .unwrap_or_default())
+impl FailureBudget {
+    fn new(limit: RateLimit) -> Self {
+        Self {
+            period: Duration::from_millis(limit.period_ms),
+            burst: limit.burst,
+            full_at: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// How long `ip` must wait, when its failures have used up the burst.
+    fn exhausted(&self, ip: IpAddr) -> Option<Duration> {
+        let now = Instant::now();
+        let full_at = *self
+            .full_at
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&ip)?;
+        let owed = full_at.saturating_duration_since(now);
+        let allowed = self.period * (self.burst - 1);
+        (owed > allowed).then(|| owed - allowed)
+    }
+
+    fn charge(&self, ip: IpAddr) {
+        let now = Instant::now();
+        let mut full_at = self.full_at.lock().unwrap_or_else(|e| e.into_inner());
+        if full_at.len() >= MAX_FAILING_ADDRESSES {
+            full_at.retain(|_, at| *at > now);
+        }
+        let at = full_at.entry(ip).or_insert(now);
+        // Never owe more than one burst: a flood stays refused, but not for ever.
+        *at = ((*at).max(now) + self.period).min(now + self.period * self.burst);
     }
 }
 
@@ -66,13 +94,14 @@ impl KeyExtractor for ByClientId {
 #[derive(Clone, Default)]
 pub struct RateLimits {
     pub token: Option<Limit<ByClientAddress>>,
-    pub token_client: Option<Limit<ByClientId>>,
     pub authorize: Option<Limit<ByClientAddress>>,
     pub login: Option<Limit<ByClientAddress>>,
     pub register: Option<Limit<ByClientAddress>>,
     pub introspect: Option<Limit<ByClientAddress>>,
     pub revoke: Option<Limit<ByClientAddress>>,
     mcp: Option<Arc<DefaultKeyedRateLimiter<String>>>,
+    token_client: Option<Arc<DefaultKeyedRateLimiter<String>>>,
+    token_failures: Option<Arc<FailureBudget>>,
 }
 
 impl RateLimits {
@@ -89,14 +118,13 @@ impl RateLimits {
         };
         let mcp = Arc::new(RateLimiter::keyed(quota(settings.mcp)?));
         prune_forever(Arc::downgrade(&mcp));
+        let token_client = Arc::new(RateLimiter::keyed(quota(settings.token_client)?));
+        prune_forever(Arc::downgrade(&token_client));
+        quota(settings.token_failures)?;
         Ok(Self {
             token: Some(layer("token", settings.token, ByClientAddress, Api)?),
-            token_client: Some(layer(
-                "token_client",
-                settings.token_client,
-                ByClientId,
-                Api,
-            )?),
+            token_client: Some(token_client),
+            token_failures: Some(Arc::new(FailureBudget::new(settings.token_failures))),
             authorize: Some(layer(
                 "authorize",
                 settings.authorize,
@@ -123,6 +151,31 @@ impl RateLimits {
         let not_until = limiter.check_key(&subject.to_string()).err()?;
         let wait = not_until.wait_time_from(DefaultClock::default().now());
         Some(too_many_requests("mcp", wait.as_secs(), Api))
+    }
+
+    /// Spends from an authenticated client's token budget; the 429 when it is exhausted.
+    pub fn over_client_budget(&self, client_id: &str) -> Option<Response> {
+        let limiter = self.token_client.as_ref()?;
+        let not_until = limiter.check_key(&client_id.to_string()).err()?;
+        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        Some(too_many_requests("token_client", wait.as_secs(), Api))
+    }
+
+    /// The 429 for an address whose failed client authentications used up their budget.
+    pub fn over_failure_budget(&self, ip: IpAddr) -> Option<Response> {
+        let wait = self.token_failures.as_ref()?.exhausted(ip)?;
+        Some(too_many_requests(
+            "token_failures",
+            wait.as_secs_f64().ceil() as u64,
+            Api,
+        ))
+    }
+
+    /// Counts a failed client authentication against the address.
+    pub fn charge_failure(&self, ip: IpAddr) {
+        if let Some(budget) = &self.token_failures {
+            budget.charge(ip);
+        }
     }
 }
 
@@ -207,34 +260,6 @@ where
     });
 }
 
-/// Reads the `client_id` of a token request (HTTP Basic or form) into extensions, putting
-/// the buffered body back so the handler still parses it.
-pub async fn capture_client_id(request: Request, next: Next) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let basic = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(super::oauth::basic_client_id);
-    // The same bound as the form extractor, so nothing larger is ever buffered.
-    let Ok(bytes) = to_bytes(body, super::MAX_FORM_BYTES).await else {
-        let error = OAuthError::invalid_request("the request body is too large or unreadable");
-        let mut response = error.into_response();
-        *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
-        return response;
-    };
-    let client_id = basic.or_else(|| {
-        form_urlencoded::parse(&bytes)
-            .find(|(key, _)| key == "client_id")
-            .map(|(_, value)| value.into_owned())
-    });
-    if let Some(client_id) = client_id {
-        parts.extensions.insert(RequestedClientId(client_id));
-    }
-    next.run(Request::from_parts(parts, Body::from(bytes)))
-        .await
-}
-
 /// Applies an optional limit to every route of `router`.
 pub fn limited<K>(
     router: axum::Router<super::AppState>,
@@ -247,5 +272,33 @@ where
     match limit {
         Some(limit) => router.route_layer(limit.clone()),
         None => router,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_budget_refuses_after_its_burst_and_only_that_address() {
+        let budget = FailureBudget::new(RateLimit {
+            burst: 3,
+            period_ms: 3_600_000,
+        });
+        let (a, b): (IpAddr, IpAddr) = ("192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap());
+        for _ in 0..3 {
+            assert!(budget.exhausted(a).is_none());
+            budget.charge(a);
+        }
+        let wait = budget.exhausted(a).expect("spent");
+        assert!(wait > Duration::from_secs(3_500) && wait <= Duration::from_secs(3_600));
+        assert!(budget.exhausted(b).is_none());
+        for _ in 0..10 {
+            budget.charge(a);
+        }
+        assert!(
+            budget.exhausted(a).unwrap() <= Duration::from_secs(3_600),
+            "owes one burst at most"
+        );
     }
 }

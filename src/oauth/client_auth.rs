@@ -1,7 +1,14 @@
 //! Client authentication (RFC 6749 §2.3): secret_basic, secret_post or none, with a
 //! short-lived cache of successful argon2 verifications.
+//!
+//! Argon2 is the expensive part, so an unauthenticated caller must not be able to queue
+//! much of it: an unknown client id is refused without any (client ids are not secrets,
+//! RFC 6749 §2.2, so there is nothing to hide by spending time on it), and when too many
+//! distinct verifications are already waiting the request is refused at once with
+//! `temporarily_unavailable` (503) instead of joining the queue.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -69,12 +76,26 @@ pub struct SecretCache {
     /// requests at once in the load benchmark) one request verifies and the rest find the
     /// cache filled, instead of 64 argon2 runs queueing for the cores.
     in_flight: Mutex<HashMap<[u8; 32], Arc<tokio::sync::Mutex<()>>>>,
+    /// Distinct verifications allowed to wait or run at once (`server.client_auth_queue_max`).
+    queue_max: usize,
+    /// Argon2 runs this authenticator started, for operators and tests.
+    argon2_runs: AtomicU64,
 }
 
 const CACHE_CAPACITY: usize = 10_000;
+/// The queue bound when none is configured (benchmarks).
+const DEFAULT_QUEUE_MAX: usize = 64;
+
+/// Too many verifications are waiting: the caller should come back shortly.
+#[derive(Debug)]
+pub struct Busy;
 
 impl SecretCache {
     pub fn new(ttl: Duration) -> Self {
+        Self::with_queue_max(ttl, DEFAULT_QUEUE_MAX)
+    }
+
+    pub fn with_queue_max(ttl: Duration, queue_max: usize) -> Self {
         let mut key = [0u8; 32];
         aws_lc_rs::rand::fill(&mut key).expect("the OS random number generator failed");
         Self {
@@ -82,7 +103,14 @@ impl SecretCache {
             ttl,
             entries: Mutex::new(HashMap::new()),
             in_flight: Mutex::new(HashMap::new()),
+            queue_max: queue_max.max(1),
+            argon2_runs: AtomicU64::new(0),
         }
+    }
+
+    /// How many argon2 verifications client authentication has run so far.
+    pub fn argon2_runs(&self) -> u64 {
+        self.argon2_runs.load(Ordering::Relaxed)
     }
 
     fn fingerprint(&self, client_id: &str, stored_hash: &str, secret: &str) -> [u8; 32] {
@@ -114,26 +142,30 @@ impl SecretCache {
     }
 
     /// Verifies `secret` against `stored_hash` with argon2 unless a verification of the same
-    /// triple is cached; concurrent calls for one triple share a single argon2 run.
-    async fn verify(&self, client_id: &str, stored_hash: &str, secret: &str) -> bool {
+    /// triple is cached; concurrent calls for one triple share a single argon2 run. `Busy`
+    /// when `queue_max` other triples are already waiting: callers of one triple queue behind
+    /// one gate and use one core at most, so distinct triples are what measures the queue.
+    async fn verify(&self, client_id: &str, stored_hash: &str, secret: &str) -> Result<bool, Busy> {
         let fingerprint = self.fingerprint(client_id, stored_hash, secret);
         if self.hit(&fingerprint) {
             crate::telemetry::metrics::secret_cache(true);
-            return true;
+            return Ok(true);
         }
-        let gate = self
-            .in_flight
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(fingerprint)
-            .or_default()
-            .clone();
+        let gate = {
+            let mut in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+            if in_flight.len() >= self.queue_max && !in_flight.contains_key(&fingerprint) {
+                return Err(Busy);
+            }
+            in_flight.entry(fingerprint).or_default().clone()
+        };
         let turn = gate.lock().await;
         // Whoever held the gate before us may have just filled the cache.
         let hit = self.hit(&fingerprint);
         crate::telemetry::metrics::secret_cache(hit);
-        let verified =
-            hit || crypto::verify_secret(secret.to_string(), stored_hash.to_string()).await;
+        let verified = hit || {
+            self.argon2_runs.fetch_add(1, Ordering::Relaxed);
+            crypto::verify_secret(secret.to_string(), stored_hash.to_string()).await
+        };
         if verified && !hit {
             self.remember(fingerprint);
         }
@@ -143,7 +175,7 @@ impl SecretCache {
         if Arc::strong_count(&gate) <= 2 {
             in_flight.remove(&fingerprint);
         }
-        verified
+        Ok(verified)
     }
 
     /// Forgets everything (after a rotation or removal in this process).
@@ -163,55 +195,42 @@ fn invalid_client(presented: &Presented, description: impl Into<String>) -> OAut
     }
 }
 
-/// Authenticates the presented client; every failure is `invalid_client` (401).
+/// Authenticates the presented client. Every failure is `invalid_client` (401) with one
+/// description, whatever the reason (unknown, disabled, wrong secret, a secret where none is
+/// registered or none where one is): the answer says nothing about the client; the
+/// registration and the discovery metadata say how a client authenticates.
 pub async fn authenticate(
     store: &Store,
     cache: &SecretCache,
     presented: &Presented,
 ) -> Result<ClientRecord, OAuthError> {
-    let unknown = || invalid_client(presented, "client authentication failed");
+    let refused = || invalid_client(presented, "client authentication failed");
     let Some(client) = store.get_client(presented.client_id()).await? else {
-        // Spend comparable time so unknown ids are not distinguishable by timing.
-        if let Some(secret) = presented.secret() {
-            let _ = crypto::verify_secret(secret.to_string(), DUMMY_HASH.into()).await;
-        }
-        return Err(unknown());
+        return Err(refused());
     };
     if client.disabled_at.is_some() {
-        return Err(unknown());
+        return Err(refused());
     }
     match (&client.secret_hash, presented.secret()) {
         (None, None) => Ok(client),
-        (None, Some(_)) => Err(invalid_client(
-            presented,
-            format!(
-                "client {} is a public client: send only client_id, no secret",
-                client.id
-            ),
-        )),
-        (Some(_), None) => Err(invalid_client(
-            presented,
-            format!(
-                "client {} is confidential: authenticate with client_secret_basic (HTTP Basic) \
-                 or client_secret_post (client_secret in the form); PKCE does not replace the secret",
-                client.id
-            ),
-        )),
-        (Some(hash), Some(secret)) => {
-            if cache.verify(&client.id, hash, secret).await {
-                Ok(client)
-            } else {
-                Err(unknown())
-            }
-        }
+        (None, Some(_)) | (Some(_), None) => Err(refused()),
+        (Some(hash), Some(secret)) => match cache.verify(&client.id, hash, secret).await {
+            Ok(true) => Ok(client),
+            Ok(false) => Err(refused()),
+            Err(Busy) => Err(OAuthError::new(
+                "temporarily_unavailable",
+                "too many client authentications are waiting; retry shortly",
+            )),
+        },
     }
 }
 
-/// A valid argon2id hash of a random value, verified against for unknown client ids.
+/// A valid argon2id hash of a random value, verified against for unknown usernames at login.
 pub(crate) const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$1mS3GKsvR0Dn6rJKvsFqSfc8Xf7m7H0eYkqV0h8y2sM";
 
 impl super::AuthServer {
-    /// Authenticates the client for `endpoint`, auditing failures (never the secret).
+    /// Authenticates the client for `endpoint`, auditing failures (never the secret; the
+    /// attacker-chosen client id bounded by `audit`).
     pub async fn authenticate_client(
         &self,
         presented: &Presented,

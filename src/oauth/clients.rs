@@ -224,33 +224,63 @@ pub fn documented_clients() -> Vec<NewClient> {
     ]
 }
 
-/// Seeds the documented clients if absent; never overwrites an existing row, so
-/// a rotated secret survives restarts. Warns when a documented secret is still
-/// live on an https deployment.
-pub async fn seed_documented(store: &Store, public_https: bool) -> anyhow::Result<()> {
-    for client in documented_clients() {
-        let existing = store.get_client(&client.id).await?;
-        match existing {
-            None => match register(store, client.clone()).await {
-                Ok(_) => tracing::info!(client_id = %client.id, "seeded documented client"),
+/// A documented client seeded with a fresh random secret, to be shown to the operator once.
+pub struct SeededSecret {
+    pub client_id: String,
+    pub secret: String,
+}
+
+/// Seeds the documented clients if absent; never overwrites an existing row, so a rotated
+/// secret survives restarts. On an https public URL the secrets printed in the original
+/// README would be live for anyone who read it, so the clients get fresh random secrets
+/// (returned, to be printed once) unless `documented_secrets` asks for the documented ones;
+/// and every start warns while a documented secret still works there.
+pub async fn seed_documented(
+    store: &Store,
+    public_https: bool,
+    documented_secrets: bool,
+) -> anyhow::Result<Vec<SeededSecret>> {
+    let mut generated = Vec::new();
+    for mut client in documented_clients() {
+        let documented = client.secret.clone();
+        if store.get_client(&client.id).await?.is_none() {
+            if public_https && !documented_secrets {
+                client.secret = None;
+            }
+            match register(store, client.clone()).await {
+                Ok(registered) => {
+                    tracing::info!(client_id = %client.id, "seeded documented client");
+                    if client.secret.is_none()
+                        && let Some(secret) = registered.secret
+                    {
+                        generated.push(SeededSecret {
+                            client_id: client.id.clone(),
+                            secret,
+                        });
+                    }
+                }
                 // Another instance seeded it between our read and insert.
                 Err(RegisterError::Duplicate(_)) => {}
                 Err(e) => return Err(anyhow::anyhow!("seeding {}: {e}", client.id)),
-            },
-            Some(record) if public_https => {
-                if let (Some(hash), Some(secret)) = (record.secret_hash, client.secret)
-                    && crypto::verify_secret(secret, hash).await
-                {
-                    tracing::warn!(
-                        client_id = %client.id,
-                        "SECURITY: the documented secret of this client is still valid on a public https \
-                         deployment; rotate it with `mcp-oauth clients rotate-secret {}`",
-                        client.id
-                    );
-                }
             }
-            Some(_) => {}
+        }
+        if !public_https {
+            continue;
+        }
+        let hash = store
+            .get_client(&client.id)
+            .await?
+            .and_then(|r| r.secret_hash);
+        if let (Some(hash), Some(secret)) = (hash, documented)
+            && crypto::verify_secret(secret, hash).await
+        {
+            tracing::warn!(
+                client_id = %client.id,
+                "SECURITY: the publicly documented secret of this client is live on a public https \
+                 deployment; rotate it with `mcp-oauth clients rotate-secret {}`",
+                client.id
+            );
         }
     }
-    Ok(())
+    Ok(generated)
 }

@@ -2,7 +2,8 @@
 //! answer for every failure so it never tells which of username or password was wrong.
 
 use super::client_auth::DUMMY_HASH;
-use super::throttle::LoginThrottle;
+use super::throttle::{Gate, LoginThrottle};
+use crate::audit;
 use crate::crypto;
 use crate::storage::{Store, UserRecord};
 
@@ -10,10 +11,12 @@ pub enum LoginOutcome {
     LoggedIn(UserRecord),
     /// Wrong username or password (deliberately not saying which).
     Invalid,
-    /// Too many recent failures for this account or address.
+    /// Too many recent failures from this address, or for this account from this address.
     Throttled,
 }
 
+/// Checks a login attempt from the resolved client address `ip`. A locked account still
+/// lets a clean address try; a success that way, and the lock itself, are audited.
 pub async fn log_in(
     store: &Store,
     throttle: &LoginThrottle,
@@ -21,7 +24,8 @@ pub async fn log_in(
     password: &str,
     ip: &str,
 ) -> Result<LoginOutcome, sqlx::Error> {
-    if throttle.is_locked(username, ip) {
+    let gate = throttle.gate(username, ip);
+    if gate == Gate::Refused {
         return Ok(LoginOutcome::Throttled);
     }
     let user = if username.is_empty() || username.len() > 64 {
@@ -37,10 +41,29 @@ pub async fn log_in(
     match user {
         Some(user) if verified => {
             throttle.record_success(username);
+            if gate == Gate::AccountLockedCleanAddress {
+                audit::record_from(
+                    store,
+                    "login_past_account_lock",
+                    None,
+                    Some(&user.id),
+                    Some(ip),
+                    serde_json::json!({ "ip": ip }),
+                );
+            }
             Ok(LoginOutcome::LoggedIn(user))
         }
         _ => {
-            throttle.record_failure(username, ip);
+            if throttle.record_failure(username, ip) {
+                audit::record_from(
+                    store,
+                    "login_account_locked",
+                    None,
+                    user.as_ref().map(|u| u.id.as_str()),
+                    Some(ip),
+                    serde_json::json!({ "ip": ip, "username": username }),
+                );
+            }
             Ok(LoginOutcome::Invalid)
         }
     }

@@ -64,13 +64,14 @@ impl AuthServer {
         let metadata_documents = Arc::new(metadata_documents::MetadataDocuments::from_settings(
             &settings.clients,
         )?);
+        let queue_max = settings.server.client_auth_queue_max as usize;
         Ok(Self {
             settings,
             store,
             keys,
             revocations,
             verified_tokens: Arc::default(),
-            secret_cache: Arc::new(client_auth::SecretCache::new(ttl)),
+            secret_cache: Arc::new(client_auth::SecretCache::with_queue_max(ttl, queue_max)),
             metadata_documents,
             refresh_key: Arc::new(refresh_key),
             clock: Clock::default(),

@@ -60,13 +60,42 @@ struct NewAccess {
 }
 
 impl AuthServer {
-    /// Dispatches on `grant_type`, counting issued tokens and errors.
+    /// Authenticates the client and runs the grant (what the benchmarks and the CLI-free
+    /// callers use); the endpoint runs the two steps itself, with its limits in between.
     pub async fn token(
         &self,
         params: &Params,
         presented: &Presented,
     ) -> Result<TokenResponse, OAuthError> {
-        let result = self.grant(params, presented).await;
+        let client = self.token_client(params, presented).await?;
+        self.grant_for(params, &client).await
+    }
+
+    /// The token endpoint's first step: a `grant_type` is there and the client authenticated.
+    /// Cheap for cached and unknown clients; only this step may run argon2.
+    pub async fn token_client(
+        &self,
+        params: &Params,
+        presented: &Presented,
+    ) -> Result<ClientRecord, OAuthError> {
+        let result = match required(params, "grant_type") {
+            Ok(_) => self.authenticate_client(presented, "token").await,
+            Err(error) => Err(error),
+        };
+        if let Err(error) = &result {
+            metrics::token_error(error.code);
+        }
+        result
+    }
+
+    /// Dispatches on `grant_type` for an authenticated client, counting tokens and errors.
+    pub async fn grant_for(
+        &self,
+        params: &Params,
+        client: &ClientRecord,
+    ) -> Result<TokenResponse, OAuthError> {
+        tracing::Span::current().record("client_id", client.id.as_str());
+        let result = self.grant(params, client).await;
         match &result {
             // Only known grant types succeed, so the label's values stay bounded.
             Ok(_) => metrics::token_issued(param(params, "grant_type").unwrap_or("unknown")),
@@ -78,19 +107,18 @@ impl AuthServer {
     async fn grant(
         &self,
         params: &Params,
-        presented: &Presented,
+        client: &ClientRecord,
     ) -> Result<TokenResponse, OAuthError> {
         let grant_type = required(params, "grant_type")?;
-        let client = self.authenticate_client(presented, "token").await?;
-        tracing::Span::current().record("client_id", client.id.as_str());
         match grant_type {
-            GRANT_AUTHORIZATION_CODE => self.exchange_code(&client, params).await,
-            GRANT_REFRESH_TOKEN => self.refresh(&client, params).await,
-            GRANT_CLIENT_CREDENTIALS => self.client_credentials(&client, params).await,
+            GRANT_AUTHORIZATION_CODE => self.exchange_code(client, params).await,
+            GRANT_REFRESH_TOKEN => self.refresh(client, params).await,
+            GRANT_CLIENT_CREDENTIALS => self.client_credentials(client, params).await,
             other => Err(OAuthError::new(
                 "unsupported_grant_type",
                 format!(
-                    "grant_type {other:?} is not supported; use authorization_code, refresh_token or client_credentials"
+                    "grant_type {:?} is not supported; use authorization_code, refresh_token or client_credentials",
+                    crate::audit::bounded(other)
                 ),
             )),
         }

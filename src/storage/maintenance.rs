@@ -16,14 +16,22 @@ pub enum Purgeable {
     /// Refresh tokens past expiry, whether live, rotated or revoked: an expired token is
     /// refused before reuse detection would look at it.
     RefreshTokens,
+    /// Audit events that occurred before the cutoff (the retention).
+    AuditEvents,
+    /// Dynamically registered and metadata-document clients created before the cutoff that
+    /// never got a grant or an access token: anyone can create them without logging in, so
+    /// unused ones must not pile up. Clients in use, and operator-made ones, stay.
+    UnusedClients,
 }
 
 impl Purgeable {
-    pub const ALL: [Purgeable; 4] = [
+    pub const ALL: [Purgeable; 6] = [
         Purgeable::AuthorizationCodes,
         Purgeable::Sessions,
         Purgeable::AccessTokens,
         Purgeable::RefreshTokens,
+        Purgeable::AuditEvents,
+        Purgeable::UnusedClients,
     ];
 
     pub fn table(self) -> &'static str {
@@ -32,6 +40,8 @@ impl Purgeable {
             Purgeable::Sessions => "sessions",
             Purgeable::AccessTokens => "access_tokens",
             Purgeable::RefreshTokens => "refresh_tokens",
+            Purgeable::AuditEvents => "audit_events",
+            Purgeable::UnusedClients => "clients",
         }
     }
 
@@ -53,12 +63,25 @@ impl Purgeable {
                 "DELETE FROM refresh_tokens WHERE token_hash IN \
                  (SELECT token_hash FROM refresh_tokens WHERE expires_at < $1 LIMIT $2)"
             }
+            Purgeable::AuditEvents => {
+                "DELETE FROM audit_events WHERE id IN \
+                 (SELECT id FROM audit_events WHERE occurred_at < $1 LIMIT $2)"
+            }
+            Purgeable::UnusedClients => {
+                "DELETE FROM clients WHERE id IN \
+                 (SELECT c.id FROM clients c WHERE c.origin IN ('dynamic', 'metadata') \
+                  AND c.created_at < $1 \
+                  AND NOT EXISTS (SELECT 1 FROM grants g WHERE g.client_id = c.id) \
+                  AND NOT EXISTS (SELECT 1 FROM access_tokens a WHERE a.client_id = c.id) \
+                  LIMIT $2)"
+            }
         }
     }
 }
 
 impl Store {
-    /// Deletes at most `limit` rows of `what` that expired before `cutoff`; returns how many.
+    /// Deletes at most `limit` rows of `what` that expired (or, for audit events and unused
+    /// clients, were created) before `cutoff`; returns how many.
     #[tracing::instrument(name = "db.purge_batch", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn purge_batch(
         &self,

@@ -39,7 +39,8 @@ on_both_engines! {
         let (status, body) = app.post_form("/oauth/token", &[("grant_type", "authorization_code"), ("code", &code),
             ("redirect_uri", redirect), ("client_id", TEST_CLIENT.0), ("code_verifier", VERIFIER)]).await;
         assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")));
-        assert!(body["error_description"].as_str().unwrap().contains("confidential"));
+        // One description whatever the reason: it does not say the client is confidential.
+        assert_eq!(body["error_description"], "client authentication failed");
         // The same call with the secret works: the failed call did not burn the code.
         let (status, body) = app.post_form("/oauth/token", &[("grant_type", "authorization_code"), ("code", &code),
             ("redirect_uri", redirect), ("client_id", TEST_CLIENT.0), ("client_secret", TEST_CLIENT.1),

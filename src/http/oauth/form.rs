@@ -79,11 +79,6 @@ pub fn parse_form(body: &[u8]) -> Result<HashMap<String, String>, OAuthError> {
     Ok(params)
 }
 
-/// The client id of HTTP Basic credentials, for rate-limit keying; the secret is dropped.
-pub fn basic_client_id(value: &str) -> Option<String> {
-    parse_basic(value).ok().flatten().map(|(id, _)| id)
-}
-
 /// `Basic base64(urlencode(id):urlencode(secret))`; other schemes are ignored here.
 fn parse_basic(value: &str) -> Result<Option<(String, String)>, OAuthError> {
     let Some((scheme, rest)) = value.split_once(' ') else {

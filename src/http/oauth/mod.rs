@@ -12,9 +12,7 @@ use axum::routing::{get, post};
 use tower_http::cors::{Any, CorsLayer};
 
 use super::AppState;
-use super::rate_limit::{RateLimits, capture_client_id, limited};
-
-pub(super) use form::basic_client_id;
+use super::rate_limit::{RateLimits, limited};
 
 pub fn router(settings: &crate::config::Settings, limits: &RateLimits) -> Router<AppState> {
     // Browser-based clients (MCP Inspector) call these cross-origin; no cookies involved.
@@ -65,14 +63,11 @@ pub fn browser_router(limits: &RateLimits) -> Router<AppState> {
     )
 }
 
-/// Both token paths share the buckets: per address first (cheap), then per `client_id`.
+/// Both token paths share the buckets: per address here (cheap); the handler charges the
+/// per-`client_id` bucket once the client authenticated, and failures per address.
 fn token_routes(limits: &RateLimits) -> Router<AppState> {
-    let mut routes = Router::new()
+    let routes = Router::new()
         .route("/oauth/token", post(endpoints::token))
         .route("/token", post(endpoints::token));
-    if limits.token_client.is_some() {
-        routes = limited(routes, &limits.token_client)
-            .route_layer(axum::middleware::from_fn(capture_client_id));
-    }
     limited(routes, &limits.token)
 }

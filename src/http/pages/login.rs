@@ -1,15 +1,15 @@
 //! The login page and form. After login the pending authorization request (kept in the
 //! session row, not in a cookie) continues at `/consent`.
 
-use std::net::SocketAddr;
-
 use askama::Template;
-use axum::extract::{ConnectInfo, State};
+use axum::Extension;
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
 use super::{FormBody, internal, page, posted_form, see_other, session_cookie, with_cookie};
 use crate::http::AppState;
+use crate::http::client_address::ClientAddress;
 use crate::oauth::authorize::{AuthorizationRequest, redirect_origin};
 use crate::oauth::login::{self, LoginOutcome};
 use crate::oauth::sessions::{self, Session};
@@ -69,10 +69,12 @@ pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response
     render(&state, &session, StatusCode::OK, None).await
 }
 
+/// Throttled and audited by the resolved client address (what a trusted proxy forwarded
+/// for), so behind a proxy one address's failures do not refuse everyone.
 #[tracing::instrument(skip_all)]
 pub async fn submit(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(client): Extension<ClientAddress>,
     headers: HeaderMap,
     FormBody(body): FormBody,
 ) -> Response {
@@ -82,7 +84,7 @@ pub async fn submit(
     };
     let username = form.get("username").map(|u| u.trim()).unwrap_or("");
     let password = form.get("password").map(String::as_str).unwrap_or("");
-    let ip = peer.ip().to_string();
+    let ip = client.ip.to_string();
     let outcome = login::log_in(&state.store, &state.login_throttle, username, password, &ip).await;
     match outcome {
         Err(error) => internal(error),
@@ -112,11 +114,12 @@ pub async fn submit(
                 Ok(session) => session,
                 Err(error) => return internal(error),
             };
-            crate::audit::record(
+            crate::audit::record_from(
                 &state.store,
                 "user_login",
                 None,
                 Some(&user.id),
+                Some(&ip),
                 serde_json::json!({ "ip": ip }),
             );
             let next = if session.record.pending.is_some() {
