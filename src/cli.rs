@@ -149,10 +149,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         public_url: serve_args.and_then(|a| a.public_url.clone()),
     };
     let settings = Settings::load(&overrides)?;
-    // Operator commands print their own results; only warnings belong on stderr.
+    // Operator commands print their own results; only warnings belong on stderr, and not
+    // sqlx's "slow statement" (a migration on a busy machine is no news to the operator).
     let serving = serve_args.is_some() || cli.command.is_none();
     if !serving {
-        telemetry::init(settings.server.log_format, "warn");
+        telemetry::init(settings.server.log_format, "warn,sqlx::query=error");
     }
     match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
         Command::Serve(_) => {

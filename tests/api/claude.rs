@@ -56,24 +56,13 @@ pub async fn listed(app: &TestApp, token: &str, kind: &str, key: &str) -> Vec<St
         .collect()
 }
 
-/// Waits (bounded) for the audit writer to store an event of this kind; returns its details.
+/// The details of the audit events named `event` (at least one, waiting for the writer).
 pub async fn audited(app: &TestApp, event: &str) -> Vec<Value> {
-    for _ in 0..100 {
-        let found: Vec<Value> = app
-            .store
-            .audit_tail(0, 1000)
-            .await
-            .unwrap()
-            .into_iter()
-            .filter(|e| e.event == event)
-            .map(|e| serde_json::from_str(&e.detail).unwrap())
-            .collect();
-        if !found.is_empty() {
-            return found;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    Vec::new()
+    app.audit_events(event, 1)
+        .await
+        .iter()
+        .map(|e| serde_json::from_str(&e.detail).unwrap())
+        .collect()
 }
 
 async fn refresh(app: &TestApp, client_id: &str, token: &str) -> (u16, Value) {

@@ -210,6 +210,30 @@ impl TestApp {
             .expect("code issued")
     }
 
+    /// The audit events named `event`, waiting (at most 5 s) for the background writer to
+    /// store `at_least` of them; panics when fewer arrive.
+    pub async fn audit_events(
+        &self,
+        event: &str,
+        at_least: usize,
+    ) -> Vec<mcp_oauth::storage::AuditEvent> {
+        for _ in 0..100 {
+            let events: Vec<_> = self
+                .store
+                .audit_since(0, 1000)
+                .await
+                .expect("audit events")
+                .into_iter()
+                .filter(|e| e.event == event)
+                .collect();
+            if events.len() >= at_least {
+                return events;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("fewer than {at_least} {event} events were audited");
+    }
+
     /// Starts another instance on the same database (multi-instance tests).
     pub async fn another_instance(&self) -> TestApp {
         spawn_on(self.settings.clone(), self._db.clone()).await

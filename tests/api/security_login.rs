@@ -2,10 +2,7 @@
 //! count against the resolved client address, and a locked account still lets its owner in
 //! from an address with a clean record.
 
-use std::time::Duration;
-
 use mcp_oauth::config::Settings;
-use mcp_oauth::storage::AuditEvent;
 
 use crate::browser::hidden;
 use crate::helpers::{ADMIN_PASSWORD, TestApp, spawn_app_with};
@@ -48,25 +45,6 @@ async fn log_in_from(app: &TestApp, address: &str, username: &str, password: &st
     response.status().as_u16()
 }
 
-/// The audit events named `event`, waiting for the background writer to store `at_least`.
-async fn audited(app: &TestApp, event: &str, at_least: usize) -> Vec<AuditEvent> {
-    for _ in 0..100 {
-        let events: Vec<AuditEvent> = app
-            .store
-            .audit_since(0, 1000)
-            .await
-            .unwrap()
-            .into_iter()
-            .filter(|e| e.event == event)
-            .collect();
-        if events.len() >= at_least {
-            return events;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("fewer than {at_least} {event} events were audited");
-}
-
 on_both_engines! {
     async fn behind_a_trusted_proxy_one_addresss_failures_do_not_refuse_another_address(engine: Engine) {
         let app = spawn_app_with(engine, behind_local_proxy).await.unwrap();
@@ -78,7 +56,7 @@ on_both_engines! {
             "the failing address itself is throttled");
         assert_eq!(log_in_from(&app, "198.51.100.8", "admin", ADMIN_PASSWORD).await, 303,
             "another forwarded address logs in");
-        let logins = audited(&app, "user_login", 1).await;
+        let logins = app.audit_events("user_login", 1).await;
         assert_eq!(logins[0].ip.as_deref(), Some("198.51.100.8"), "the audit names the client, not the proxy");
         assert!(logins[0].detail.contains("198.51.100.8"), "{}", logins[0].detail);
     }
@@ -91,7 +69,7 @@ on_both_engines! {
         for i in 1..=5 {
             assert_eq!(log_in_from(&app, &format!("203.0.113.{i}"), "ADMIN", "wrong-password").await, 401);
         }
-        let locked = audited(&app, "login_account_locked", 1).await;
+        let locked = app.audit_events("login_account_locked", 1).await;
         assert_eq!(locked.len(), 1, "the lock is audited once");
         // A guessing address is refused even the right password while the account is locked.
         assert_eq!(log_in_from(&app, "203.0.113.1", "admin", ADMIN_PASSWORD).await, 429);
@@ -100,7 +78,7 @@ on_both_engines! {
         assert_eq!(log_in_from(&app, "198.51.100.30", "admin", ADMIN_PASSWORD).await, 429);
         // The owner, from an address with no failures, gets in, and that is audited.
         assert_eq!(log_in_from(&app, "198.51.100.20", "admin", ADMIN_PASSWORD).await, 303);
-        let past = audited(&app, "login_past_account_lock", 1).await;
+        let past = app.audit_events("login_past_account_lock", 1).await;
         assert_eq!(past[0].ip.as_deref(), Some("198.51.100.20"));
     }
 }

@@ -2,31 +2,11 @@
 //! choose are stored bounded, audit events are purged after their retention, and dynamic
 //! clients nobody used expire. Time is moved by rewriting row timestamps, not by sleeping.
 
-use std::time::Duration;
-
 use mcp_oauth::maintenance::run_purge_once;
-use mcp_oauth::storage::{AuditEvent, unix_now};
+use mcp_oauth::storage::unix_now;
 
 use crate::helpers::{CLAUDE, TestApp, spawn_app};
 use crate::on_both_engines;
-
-async fn events_named(app: &TestApp, event: &str, at_least: usize) -> Vec<AuditEvent> {
-    for _ in 0..100 {
-        let events: Vec<AuditEvent> = app
-            .store
-            .audit_since(0, 1000)
-            .await
-            .unwrap()
-            .into_iter()
-            .filter(|e| e.event == event)
-            .collect();
-        if events.len() >= at_least {
-            return events;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("fewer than {at_least} {event} events were audited");
-}
 
 async fn failed_auth(app: &TestApp, client_id: &str) {
     let (status, _) = app
@@ -56,7 +36,7 @@ on_both_engines! {
         let app = spawn_app(engine).await.unwrap();
         let huge = "A".repeat(60_000);
         failed_auth(&app, &huge).await;
-        let event = events_named(&app, "client_auth_failed", 1).await.remove(0);
+        let event = app.audit_events("client_auth_failed", 1).await.remove(0);
         let stored = event.client_id.unwrap();
         assert!(stored.chars().count() <= 257, "stored {} characters", stored.len());
         assert!(stored.starts_with("AAAA"), "the start is kept for investigation");
@@ -68,13 +48,13 @@ on_both_engines! {
     async fn audit_events_older_than_the_retention_are_purged_and_newer_ones_kept(engine: Engine) {
         let app = spawn_app(engine).await.unwrap();
         failed_auth(&app, "old-client").await;
-        events_named(&app, "client_auth_failed", 1).await;
+        app.audit_events("client_auth_failed", 1).await;
         let now = unix_now();
         let retention = app.settings.maintenance.audit_retention_secs;
         sqlx::query("UPDATE audit_events SET occurred_at = $1")
             .bind(now - retention - 60).execute(app.store.pool()).await.unwrap();
         failed_auth(&app, "new-client").await;
-        events_named(&app, "client_auth_failed", 2).await;
+        app.audit_events("client_auth_failed", 2).await;
         let report = run_purge_once(&app.store, now, &app.settings.maintenance).await.unwrap();
         assert_eq!(report.audit_events, 1);
         let left: Vec<Option<String>> = app.store.audit_since(0, 100).await.unwrap()
