@@ -6,6 +6,7 @@ mod consents;
 mod grants;
 mod keys;
 mod maintenance;
+mod revocations;
 mod sessions;
 mod users;
 mod writer;
@@ -24,6 +25,7 @@ pub use grants::{
 };
 pub use keys::SigningKeyRecord;
 pub use maintenance::Purgeable;
+pub use revocations::{EXPIRY_LEEWAY_SECS, RevokedToken};
 pub use sessions::SessionRecord;
 pub use users::UserRecord;
 pub use writer::AuditRow;
