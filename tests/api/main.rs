@@ -32,6 +32,7 @@ mod revoke_introspect;
 mod security_mcp_sessions;
 mod security_metadata_documents;
 mod security_revocation;
+mod security_storage;
 mod seeding;
 mod sessions;
 mod tls;
