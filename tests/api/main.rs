@@ -29,6 +29,7 @@ mod races;
 mod rate_limits;
 mod register;
 mod revoke_introspect;
+mod security_logout;
 mod security_mcp_sessions;
 mod security_metadata_documents;
 mod security_revocation;
