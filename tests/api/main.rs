@@ -33,6 +33,7 @@ mod security_logout;
 mod security_mcp_sessions;
 mod security_metadata_documents;
 mod security_revocation;
+mod security_scope_challenge;
 mod security_storage;
 mod seeding;
 mod sessions;
