@@ -43,7 +43,13 @@ pub async fn run_purge_once(
     let mut report = PurgeReport::default();
     for what in Purgeable::ALL {
         let cutoff = match what {
-            Purgeable::AccessTokens => now.saturating_sub(settings.access_token_grace_secs),
+            // Never before the leeway has passed: instances load the revocation set from
+            // these rows, and a revoked token is accepted by signature alone until then.
+            Purgeable::AccessTokens => now.saturating_sub(
+                settings
+                    .access_token_grace_secs
+                    .max(crate::storage::EXPIRY_LEEWAY_SECS),
+            ),
             Purgeable::AuditEvents => now.saturating_sub(settings.audit_retention_secs),
             Purgeable::UnusedClients => now.saturating_sub(settings.unused_client_ttl_secs),
             _ => now,

@@ -182,7 +182,8 @@ fn rmcp_refusal(declared_json: bool, response: Response) -> Response {
     (status, Json(jsonrpc_error(Value::Null, -32600, message))).into_response()
 }
 
-/// Origin, bearer token, then the scopes of the JSON-RPC call, before rmcp sees anything.
+/// Origin, bearer token, session ownership, then the scopes of the JSON-RPC call, before rmcp
+/// sees anything.
 async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if let Some(origin) = request.headers().get(header::ORIGIN) {
         let allowed = origin
@@ -200,6 +201,41 @@ async fn guard(State(state): State<AppState>, request: Request, next: Next) -> R
     if let Some(limited) = state.rate_limits.over_subject_budget(&caller.subject) {
         return limited;
     }
+    let Some(owners) = state.mcp_http.session_owners() else {
+        return forward(&state, caller, request, next).await;
+    };
+    // Stateful sessions: only the subject and client that opened one may use or end it.
+    let presented = request
+        .headers()
+        .get(SESSION_ID)
+        .map(|v| v.to_str().unwrap_or_default().to_string());
+    if let Some(id) = &presented
+        && !owners.belongs_to(id, &caller)
+    {
+        let body = jsonrpc_error(Value::Null, -32001, "session not found");
+        return (StatusCode::NOT_FOUND, Json(body)).into_response();
+    }
+    let deleting = request.method() == Method::DELETE;
+    let response = forward(&state, caller.clone(), request, next).await;
+    let issued = response
+        .headers()
+        .get(SESSION_ID)
+        .and_then(|v| v.to_str().ok());
+    owners.observe(
+        &caller,
+        presented.as_deref(),
+        deleting,
+        response.status(),
+        issued,
+    );
+    response
+}
+
+/// The session header of the Streamable HTTP transport.
+const SESSION_ID: &str = "mcp-session-id";
+
+/// Scope checks of the JSON-RPC call, then rmcp.
+async fn forward(state: &AppState, caller: Caller, request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();
     parts.extensions.insert(caller.clone());
     if parts.method != Method::POST {
@@ -240,7 +276,7 @@ async fn guard(State(state): State<AppState>, request: Request, next: Next) -> R
                 .unwrap_or(Value::Null);
             let message = format!("insufficient scope: this call needs {}", missing.join(" "));
             let body = jsonrpc_error(id, i64::from(mcp::server::INSUFFICIENT_SCOPE.0), &message);
-            return insufficient_scope(&state, &needed, body);
+            return insufficient_scope(state, &needed, body);
         }
     }
     let span = match dispatch {

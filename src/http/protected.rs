@@ -40,8 +40,14 @@ impl FromRequestParts<AppState> for Authenticated {
     }
 }
 
-/// Maps a refused call to its HTTP status and a JSON body.
-fn refused(state: &AppState, error: CallError) -> Response {
+/// Every scope the MCP call matching a REST route needs, as `/mcp` names them in its 403
+/// challenge (not only the missing ones, so a client can ask for the whole set at once).
+fn needs(method: &str, params: Option<Value>) -> Vec<&'static str> {
+    crate::mcp::required_scopes(method, params.as_ref())
+}
+
+/// Maps a refused call to its HTTP status and a JSON body; `needed` is what the call needs.
+fn refused(state: &AppState, error: CallError, needed: &[&'static str]) -> Response {
     let body = |code: &str| json!({ "error": code, "error_description": error.to_string() });
     match &error {
         CallError::UnknownTool(_) | CallError::UnknownResource(_) | CallError::UnknownPrompt(_) => {
@@ -50,8 +56,8 @@ fn refused(state: &AppState, error: CallError) -> Response {
         CallError::InvalidArguments(_) => {
             (StatusCode::BAD_REQUEST, Json(body("invalid_arguments"))).into_response()
         }
-        CallError::InsufficientScope(missing) => {
-            insufficient_scope(state, missing, body("insufficient_scope"))
+        CallError::InsufficientScope(_) => {
+            insufficient_scope(state, needed, body("insufficient_scope"))
         }
         CallError::Internal(detail) => {
             crate::error::OAuthError::internal(anyhow::anyhow!(detail.clone())).into_response()
@@ -72,7 +78,7 @@ async fn list_tools(
 ) -> Response {
     match state.mcp.list_tools_for(&caller) {
         Ok(tools) => Json(json!({ "tools": tools })).into_response(),
-        Err(e) => refused(&state, e),
+        Err(e) => refused(&state, e, &needs("tools/list", None)),
     }
 }
 
@@ -115,7 +121,11 @@ async fn call_tool(
         .await
     {
         Ok(result) => Json(result).into_response(),
-        Err(e) => refused(&state, e),
+        Err(e) => refused(
+            &state,
+            e,
+            &needs("tools/call", Some(json!({ "name": tool_name }))),
+        ),
     }
 }
 
@@ -125,7 +135,7 @@ async fn list_resources(
 ) -> Response {
     match state.mcp.list_resources_for(&caller) {
         Ok(resources) => Json(json!({ "resources": resources })).into_response(),
-        Err(e) => refused(&state, e),
+        Err(e) => refused(&state, e, &needs("resources/list", None)),
     }
 }
 
@@ -141,7 +151,11 @@ async fn read_resource(
     };
     match state.mcp.read_resource_named_for(&caller, &name).await {
         Ok(result) => Json(result).into_response(),
-        Err(e) => refused(&state, e),
+        Err(e) => {
+            let uri = crate::mcp::catalog::resource_by_short_name(&name).map(|r| r.name);
+            let needed = needs("resources/read", uri.map(|uri| json!({ "uri": uri })));
+            refused(&state, e, &needed)
+        }
     }
 }
 
@@ -151,6 +165,6 @@ async fn list_prompts(
 ) -> Response {
     match state.mcp.list_prompts_for(&caller) {
         Ok(prompts) => Json(json!({ "prompts": prompts })).into_response(),
-        Err(e) => refused(&state, e),
+        Err(e) => refused(&state, e, &needs("prompts/list", None)),
     }
 }

@@ -10,6 +10,7 @@ mod prompts;
 pub mod readings;
 mod resources;
 pub mod server;
+mod session_owners;
 pub mod system;
 #[cfg(test)]
 mod test_support;
@@ -20,5 +21,6 @@ pub use caller::Caller;
 pub use catalog::{ScopeInfo, all_scopes, required_scopes, unlocked_by};
 pub use dispatch::DispatchSpan;
 pub use server::{CallError, McpServer, ServerIdentity};
+pub use session_owners::SessionOwners;
 pub use system::SystemMonitor;
 pub use transport::{McpHttpService, McpHttpSettings, streamable_http_service};

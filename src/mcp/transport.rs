@@ -8,7 +8,8 @@
 //!   on restart, and plain `application/json` replies to POSTs. GET and DELETE answer 405, as the
 //!   spec allows. Stateful keeps rmcp's in-memory sessions with a long idle timeout, so a client
 //!   that holds a session for a whole conversation is not sent back to `initialize`; every reply
-//!   is then an SSE stream.
+//!   is then an SSE stream. Each session is bound to the caller that opened it
+//!   ([`SessionOwners`]).
 //! - No SSE priming events: rmcp 3.11 starts streams with an empty-data event (SEP-1699) by
 //!   default, which clients before 2025-11-25 and strict gateways fail to parse. We keep no event
 //!   store, so resumption would not work anyway.
@@ -29,6 +30,7 @@ use rmcp::transport::streamable_http_server::session::local::LocalSessionManager
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 
 use super::server::McpServer;
+use super::session_owners::SessionOwners;
 
 /// How long a stateful session may sit idle before rmcp drops it (the client then gets 404 and
 /// must initialize again). Sessions are small; Claude.ai holds one per conversation.
@@ -50,6 +52,8 @@ type Inner = StreamableHttpService<McpServer, LocalSessionManager>;
 pub struct McpHttpService {
     inner: Inner,
     json_replies: bool,
+    /// Who opened each session; `None` when stateless (there are no sessions).
+    owners: Option<Arc<SessionOwners>>,
 }
 
 pub fn streamable_http_service(server: McpServer, settings: McpHttpSettings) -> McpHttpService {
@@ -66,10 +70,16 @@ pub fn streamable_http_service(server: McpServer, settings: McpHttpSettings) -> 
     McpHttpService {
         inner,
         json_replies: !settings.stateful,
+        owners: settings.stateful.then(Arc::default),
     }
 }
 
 impl McpHttpService {
+    /// The session-to-caller table the HTTP guard enforces, when sessions are on.
+    pub fn session_owners(&self) -> Option<&SessionOwners> {
+        self.owners.as_deref()
+    }
+
     /// Ends open SSE streams and sessions and refuses new requests; call it when shutdown
     /// starts, or long-lived streams keep graceful shutdown waiting.
     pub fn shutdown(&self) {

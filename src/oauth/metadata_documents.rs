@@ -2,7 +2,7 @@
 //! client's own metadata, fetched without letting a caller aim us at internal hosts.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -11,6 +11,7 @@ use url::Url;
 
 use anyhow::Context;
 
+use super::public_address::{is_link_local, is_public};
 use super::redirect_uri;
 use super::scope::{self, ScopeSet};
 use crate::config::ClientSettings;
@@ -68,40 +69,6 @@ impl From<&str> for FetchError {
 /// Whether `client_id` names a metadata document rather than a registered id.
 pub fn is_document_url(client_id: &str) -> bool {
     client_id.starts_with("https://") || client_id.starts_with("http://")
-}
-
-/// Addresses a public document may live at: not loopback, private, link-local, shared,
-/// documentation, multicast or otherwise reserved.
-fn is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            !(v4.is_private()
-                || v4.is_loopback()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_documentation()
-                || v4.is_multicast()
-                || a == 0
-                || a >= 240
-                || (a == 100 && (64..128).contains(&b))
-                || (a == 198 && (18..20).contains(&b))
-                || (a == 192 && b == 0))
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public(IpAddr::V4(v4));
-            }
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
-                || first == 0x2001 && v6.segments()[1] == 0x0db8)
-        }
-    }
 }
 
 impl MetadataDocuments {
@@ -256,18 +223,23 @@ impl MetadataDocuments {
             tokio::net::lookup_host((host.trim_matches(['[', ']']), port)),
         )
         .await
-        .map_err(|_| FetchError::transient(format!("resolving {host} timed out")))?
-        .map_err(|e| FetchError::transient(format!("cannot resolve {host}: {e}")))?
+        .map_err(|_| FetchError::transient(unreachable(&host, "resolving the host timed out")))?
+        .map_err(|e| FetchError::transient(unreachable(&host, &format!("cannot resolve: {e}"))))?
         .collect();
         let Some(first) = addresses.first().copied() else {
-            return Err(FetchError::transient(format!("{host} has no addresses")));
+            return Err(FetchError::transient(unreachable(
+                &host,
+                "the host has no addresses",
+            )));
         };
         for address in &addresses {
             let ip = address.ip();
             let permitted = is_public(ip) || (self.allow_private && !is_link_local(ip));
             if !permitted {
+                // The address itself stays in the log: the page must not map internal names.
+                tracing::warn!(%host, %ip, "metadata document host resolves to an internal address");
                 return Err(format!(
-                    "{host} resolves to {ip}, a private, loopback or link-local address; refused"
+                    "{host} resolves to a private, loopback or link-local address; refused"
                 )
                 .into());
             }
@@ -279,14 +251,14 @@ impl MetadataDocuments {
             .no_proxy()
             .resolve(&host, first)
             .build()
-            .map_err(|e| format!("http client: {e}"))?;
+            .map_err(|e| unreachable(&host, &format!("http client: {e}")))?;
         let mut response = client
             .get(url.clone())
             .header("Accept", "application/json")
             .send()
             .await
             .map_err(|e| {
-                FetchError::transient(format!("fetching the metadata document failed: {e}"))
+                FetchError::transient(unreachable(&host, &format!("{:#}", anyhow::Error::new(e))))
             })?;
         let status = response.status();
         if status != reqwest::StatusCode::OK {
@@ -301,7 +273,10 @@ impl MetadataDocuments {
         let max_age = cache_lifetime(response.headers().get("cache-control"));
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(|e| {
-            FetchError::transient(format!("reading the metadata document failed: {e}"))
+            FetchError::transient(unreachable(
+                &host,
+                &format!("reading the body: {:#}", anyhow::Error::new(e)),
+            ))
         })? {
             body.extend_from_slice(&chunk);
             if body.len() > MAX_DOCUMENT_BYTES {
@@ -316,11 +291,12 @@ impl MetadataDocuments {
     }
 }
 
-fn is_link_local(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => v4.is_link_local(),
-        IpAddr::V6(v6) => (v6.segments()[0] & 0xffc0) == 0xfe80,
-    }
+/// The one reason a page gets for a document that could not be fetched. What went wrong
+/// (DNS, refused, timed out, TLS) is only logged: shown to an unauthenticated caller it would
+/// tell which hosts and ports answer (a reachability oracle).
+fn unreachable(host: &str, detail: &str) -> String {
+    tracing::warn!(%host, detail, "fetching a client metadata document failed");
+    "the metadata document could not be fetched".to_string()
 }
 
 fn cache_lifetime(header: Option<&reqwest::header::HeaderValue>) -> Duration {
@@ -407,32 +383,4 @@ fn to_client(client_id: &str, doc: &Value, now: i64) -> Result<ClientRecord, Str
         disabled_at: None,
         application_type,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_public;
-
-    #[test]
-    fn internal_addresses_are_not_public() {
-        for ip in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "100.64.0.1",
-            "0.0.0.0",
-            "::1",
-            "fe80::1",
-            "fd00::1",
-            "::ffff:127.0.0.1",
-            "224.0.0.1",
-        ] {
-            assert!(!is_public(ip.parse().unwrap()), "{ip}");
-        }
-        for ip in ["93.184.216.34", "2606:4700::1111", "1.1.1.1"] {
-            assert!(is_public(ip.parse().unwrap()), "{ip}");
-        }
-    }
 }

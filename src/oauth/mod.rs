@@ -10,6 +10,7 @@ pub mod introspection;
 pub mod login;
 pub mod metadata_documents;
 pub mod pkce;
+pub mod public_address;
 pub mod redirect_uri;
 pub mod registration;
 pub mod resource;

@@ -112,16 +112,20 @@ impl Store {
     }
 
     /// Deletes a client; its grants, codes and consents go with it (ON DELETE CASCADE),
-    /// and its unexpired access tokens are marked revoked in the same transaction.
+    /// and its access tokens still accepted (leeway included) are marked revoked in the same
+    /// transaction.
     #[tracing::instrument(name = "db.delete_client", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn delete_client(&self, id: &str, now: i64) -> Result<bool, sqlx::Error> {
         let mut tx = self.pool().begin().await?;
+        let number = super::revocations::next_number(&mut tx).await?;
         sqlx::query(
-            "UPDATE access_tokens SET revoked_at = $1 \
-             WHERE client_id = $2 AND revoked_at IS NULL AND expires_at > $1",
+            "UPDATE access_tokens SET revoked_at = $1, revocation_seq = $2 \
+             WHERE client_id = $3 AND revoked_at IS NULL AND expires_at >= $4",
         )
         .bind(now)
+        .bind(number)
         .bind(id)
+        .bind(now - super::revocations::EXPIRY_LEEWAY_SECS)
         .execute(&mut *tx)
         .await?;
         sqlx::query("DELETE FROM refresh_tokens WHERE client_id = $1")

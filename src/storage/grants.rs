@@ -3,6 +3,7 @@
 use sqlx::FromRow;
 
 use super::Store;
+use super::revocations::EXPIRY_LEEWAY_SECS;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct GrantRecord {
@@ -241,8 +242,9 @@ impl Store {
         Ok(Rotation::Rotated)
     }
 
-    /// Revokes a whole grant: the grant, its refresh tokens and its access tokens, in one
-    /// transaction. Returns the (jti, exp) of access tokens newly revoked.
+    /// Revokes a whole grant: the grant, its refresh tokens and its access tokens (those still
+    /// accepted, leeway included), in one transaction, numbered for the revocation feed.
+    /// Returns the (jti, exp) of access tokens newly revoked.
     #[tracing::instrument(name = "db.revoke_grant", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn revoke_grant(
         &self,
@@ -262,13 +264,16 @@ impl Store {
         .bind(grant_id)
         .execute(&mut *tx)
         .await?;
+        let number = super::revocations::next_number(&mut tx).await?;
         let revoked: Vec<(String, i64)> = sqlx::query_as(
-            "UPDATE access_tokens SET revoked_at = $1 \
-             WHERE grant_id = $2 AND revoked_at IS NULL AND expires_at > $1 \
+            "UPDATE access_tokens SET revoked_at = $1, revocation_seq = $2 \
+             WHERE grant_id = $3 AND revoked_at IS NULL AND expires_at >= $4 \
              RETURNING jti, expires_at",
         )
         .bind(now)
+        .bind(number)
         .bind(grant_id)
+        .bind(now - EXPIRY_LEEWAY_SECS)
         .fetch_all(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -289,33 +294,28 @@ impl Store {
         .await
     }
 
-    /// Marks one access token revoked; returns whether this call revoked it.
+    /// Marks one access token revoked, numbered for the revocation feed; returns whether this
+    /// call revoked it.
     #[tracing::instrument(name = "db.revoke_access_token", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn revoke_access_token(&self, jti: &str, now: i64) -> Result<bool, sqlx::Error> {
+        let mut tx = self.pool().begin().await?;
+        let number = super::revocations::next_number(&mut tx).await?;
         let updated = sqlx::query(
-            "UPDATE access_tokens SET revoked_at = $1 WHERE jti = $2 AND revoked_at IS NULL",
+            "UPDATE access_tokens SET revoked_at = $1, revocation_seq = $2 \
+             WHERE jti = $3 AND revoked_at IS NULL",
         )
         .bind(now)
+        .bind(number)
         .bind(jti)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?
         .rows_affected();
-        Ok(updated == 1)
-    }
-
-    /// Revoked access tokens that are still unexpired, revoked at or after `since`.
-    pub async fn revoked_access_tokens_since(
-        &self,
-        since: i64,
-        now: i64,
-    ) -> Result<Vec<(String, i64)>, sqlx::Error> {
-        sqlx::query_as(
-            "SELECT jti, expires_at FROM access_tokens \
-             WHERE revoked_at IS NOT NULL AND revoked_at >= $1 AND expires_at > $2",
-        )
-        .bind(since)
-        .bind(now)
-        .fetch_all(self.pool())
-        .await
+        if updated != 1 {
+            // Nothing revoked: leave the counter as it was.
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 }

@@ -6,7 +6,9 @@ mod consents;
 mod grants;
 mod keys;
 mod maintenance;
+mod revocations;
 mod sessions;
+pub mod sqlite_files;
 mod users;
 mod writer;
 
@@ -24,6 +26,7 @@ pub use grants::{
 };
 pub use keys::SigningKeyRecord;
 pub use maintenance::Purgeable;
+pub use revocations::{EXPIRY_LEEWAY_SECS, RevokedToken};
 pub use sessions::SessionRecord;
 pub use users::UserRecord;
 pub use writer::AuditRow;
@@ -105,9 +108,9 @@ impl Store {
         } else {
             Backend::Sqlite
         };
-        let url = match backend {
+        let (url, sqlite_file) = match backend {
             Backend::Sqlite => prepare_sqlite_url(url)?,
-            Backend::Postgres => url.to_string(),
+            Backend::Postgres => (url.to_string(), None),
         };
         let mut options = AnyPoolOptions::new()
             // A pooled connection is checked before reuse, so after a database restart the dead
@@ -144,6 +147,9 @@ impl Store {
             )
         })?
         .with_context(|| format!("cannot connect to database {}", settings.url.redacted()))?;
+        if let Some(file) = &sqlite_file {
+            sqlite_files::warn_if_loose(file);
+        }
         let writer = writer::Writer::start(pool.clone());
         Ok(Self {
             pool,
@@ -190,19 +196,17 @@ impl Store {
     }
 }
 
-/// Creates the SQLite file's folder and asks sqlx to create the file itself.
-fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
+/// Creates the SQLite file and its folder, private to this user (see `sqlite_files`), and
+/// lets sqlx create it should it vanish meanwhile. Returns the URL and the file's path.
+fn prepare_sqlite_url(url: &str) -> anyhow::Result<(String, Option<std::path::PathBuf>)> {
     let rest = url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:");
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-    if path != ":memory:"
-        && !path.is_empty()
-        && let Some(parent) = std::path::Path::new(path).parent()
-        && !parent.as_os_str().is_empty()
-    {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("creating database folder {}", parent.display()))?;
+    let file = (path != ":memory:" && !path.is_empty() && !query.contains("mode=memory"))
+        .then(|| std::path::PathBuf::from(path));
+    if let Some(file) = &file {
+        sqlite_files::prepare(file)?;
     }
     let query = if query.contains("mode=") {
         query.to_string()
@@ -211,7 +215,7 @@ fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
     } else {
         format!("{query}&mode=rwc")
     };
-    Ok(format!("sqlite://{path}?{query}"))
+    Ok((format!("sqlite://{path}?{query}"), file))
 }
 
 /// Whether an error is a unique-constraint violation (e.g. a duplicate client id).

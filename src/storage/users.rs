@@ -80,15 +80,18 @@ impl Store {
     }
 
     /// Deletes a user; grants, codes, sessions and consents cascade, and their
-    /// unexpired access tokens are revoked in the same transaction.
+    /// access tokens still accepted (leeway included) are revoked in the same transaction.
     #[tracing::instrument(name = "db.delete_user", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
     pub async fn delete_user(&self, username: &str, now: i64) -> Result<bool, sqlx::Error> {
         let mut tx = self.pool().begin().await?;
+        let number = super::revocations::next_number(&mut tx).await?;
         sqlx::query(
-            "UPDATE access_tokens SET revoked_at = $1 WHERE revoked_at IS NULL \
-             AND expires_at > $1 AND subject IN (SELECT id FROM users WHERE username = $2)",
+            "UPDATE access_tokens SET revoked_at = $1, revocation_seq = $2 WHERE revoked_at IS NULL \
+             AND expires_at >= $3 AND subject IN (SELECT id FROM users WHERE username = $4)",
         )
         .bind(now)
+        .bind(number)
+        .bind(now - super::revocations::EXPIRY_LEEWAY_SECS)
         .bind(username)
         .execute(&mut *tx)
         .await?;

@@ -7,8 +7,8 @@ use super::keys::KeyRing;
 
 /// Media type of RFC 9068 access tokens (`typ` header).
 pub const TOKEN_TYPE: &str = "at+jwt";
-/// Clock skew tolerated on exp/nbf/iat, in seconds.
-pub const LEEWAY_SECS: u64 = 30;
+/// Clock skew tolerated on exp/nbf/iat, in seconds; revocations are kept this long past `exp`.
+pub const LEEWAY_SECS: u64 = crate::storage::EXPIRY_LEEWAY_SECS as u64;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessClaims {

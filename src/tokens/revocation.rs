@@ -1,32 +1,35 @@
-//! The in-memory set of revoked, unexpired access-token ids that the MCP endpoints consult.
+//! The in-memory set of revoked access-token ids that the MCP endpoints consult, kept until
+//! each token's `exp` plus the verifier's leeway (until then a signature check alone would
+//! still accept it).
 //!
 //! The database is the truth; this set is loaded at start, updated on local revocations,
-//! and polled for revocations made by other instances or the CLI.
+//! and polled for revocations made by other instances or the CLI. The poll follows the
+//! database's revocation numbers (see `storage::revocations`), not timestamps, so a skewed
+//! clock or a slow commit elsewhere cannot hide a revocation.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
 
-use crate::storage::{self, Store};
+use crate::storage::{self, EXPIRY_LEEWAY_SECS, Store};
 
 #[derive(Debug, Default)]
 pub struct RevocationList {
-    /// jti → expiry (unix seconds); entries leave once the token would be expired anyway.
+    /// jti → expiry (unix seconds); entries leave once the token is past `exp` + leeway.
     revoked: RwLock<HashMap<String, i64>>,
-    /// Revocation timestamp up to which the database has been read.
+    /// The highest revocation number read from the database.
     watermark: RwLock<i64>,
 }
-
-/// How far back each poll re-reads, so a revocation committed during a poll is not missed.
-const POLL_OVERLAP_SECS: i64 = 5;
 
 impl RevocationList {
     pub async fn load(store: &Store) -> anyhow::Result<Self> {
         let list = Self::default();
-        let now = storage::unix_now();
-        for (jti, exp) in store.revoked_access_tokens_since(0, now).await? {
-            list.insert(jti, exp);
+        // Read the number first: everything numbered up to it has committed, so the load
+        // below sees it, and anything later is picked up by the next poll.
+        let watermark = store.revocation_watermark().await?;
+        for token in store.revoked_access_tokens(storage::unix_now()).await? {
+            list.insert(token.jti, token.expires_at);
         }
-        *list.watermark.write().unwrap_or_else(|e| e.into_inner()) = now;
+        *list.watermark.write().unwrap_or_else(|e| e.into_inner()) = watermark;
         Ok(list)
     }
 
@@ -52,18 +55,37 @@ impl RevocationList {
         self.len() == 0
     }
 
-    /// Reads revocations recorded since the last poll and drops expired entries.
+    /// Reads revocations numbered after the last poll and drops entries no verifier would
+    /// accept any more (past `exp` + leeway).
     pub async fn poll(&self, store: &Store) -> anyhow::Result<()> {
+        let since = *self.watermark.read().unwrap_or_else(|e| e.into_inner());
+        let (fresh, highest) = store.revocations_after(since).await?;
         let now = storage::unix_now();
-        let since = *self.watermark.read().unwrap_or_else(|e| e.into_inner()) - POLL_OVERLAP_SECS;
-        let fresh = store.revoked_access_tokens_since(since, now).await?;
         let mut revoked = self.revoked.write().unwrap_or_else(|e| e.into_inner());
-        for (jti, exp) in fresh {
-            revoked.insert(jti, exp);
+        for token in fresh {
+            revoked.insert(token.jti, token.expires_at);
         }
-        revoked.retain(|_, exp| *exp > now);
+        revoked.retain(|_, exp| still_accepted(*exp, now));
         drop(revoked);
-        *self.watermark.write().unwrap_or_else(|e| e.into_inner()) = now;
+        let mut watermark = self.watermark.write().unwrap_or_else(|e| e.into_inner());
+        *watermark = (*watermark).max(highest);
         Ok(())
+    }
+}
+
+/// Whether a token expiring at `exp` would still pass verification at `now`.
+fn still_accepted(exp: i64, now: i64) -> bool {
+    exp >= now - EXPIRY_LEEWAY_SECS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_entry_is_kept_exactly_as_long_as_the_leeway_accepts_the_token() {
+        let exp = 1_000;
+        assert!(still_accepted(exp, exp + EXPIRY_LEEWAY_SECS));
+        assert!(!still_accepted(exp, exp + EXPIRY_LEEWAY_SECS + 1));
     }
 }

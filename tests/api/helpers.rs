@@ -31,6 +31,12 @@ impl TestDb {
         match engine {
             Engine::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
+                // The database holds signing keys: the server warns about a looser folder.
+                std::fs::set_permissions(
+                    dir.path(),
+                    std::os::unix::fs::PermissionsExt::from_mode(0o700),
+                )
+                .expect("restrict the temp dir");
                 let url = format!("sqlite://{}/test.db", dir.path().display());
                 Some(Self {
                     url,

@@ -94,7 +94,9 @@ on_both_engines! {
     async fn logout_ends_the_session_and_past_absolute_expiry_means_logged_out(engine: Engine) {
         let app = spawn_app(engine).await.unwrap();
         log_in(&app).await;
-        let response = get(&app, "/logout").await;
+        // Signing out is a POST with the CSRF token (issue #14); GET /logout shows the button.
+        let confirm = get(&app, "/logout").await.text().await.unwrap();
+        let response = post(&app, "/logout", &[("csrf_token", &hidden(&confirm, "csrf_token"))]).await;
         assert_eq!(response.status(), 200);
         assert!(response.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
         assert_eq!(location(&get(&app, "/account/apps").await).as_deref(), Some("/login"));
@@ -102,7 +104,8 @@ on_both_engines! {
         sqlx::query("UPDATE sessions SET expires_at = 1").execute(app.store.pool()).await.unwrap();
         assert_eq!(location(&get(&app, "/account/apps").await).as_deref(), Some("/login"));
         log_in(&app).await;
-        assert_eq!(post(&app, "/logout", &[]).await.status(), 200);
+        let confirm = get(&app, "/logout").await.text().await.unwrap();
+        assert_eq!(post(&app, "/logout", &[("csrf_token", &hidden(&confirm, "csrf_token"))]).await.status(), 200);
         let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE user_id IS NOT NULL").fetch_one(app.store.pool()).await.unwrap();
         assert_eq!(left, 0);
     }

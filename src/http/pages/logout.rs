@@ -1,24 +1,65 @@
-//! Logging out: the session row goes, and so does the cookie.
+//! Logging out: a POST carrying the session's CSRF token ends the session row and the cookie.
+//! A GET only asks, so a cross-site link or image cannot sign anyone out.
 
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use super::{cookie, internal, page, session_cookie};
-use crate::crypto;
+use super::{FormBody, cookie, csrf_failure, internal, page, read_form, session_cookie};
 use crate::http::AppState;
+use crate::oauth::sessions;
 
 #[derive(Template)]
 #[template(path = "logged_out.html")]
 struct LoggedOutPage;
 
-/// GET or POST: logging someone out forged cross-site costs them only a new login.
-pub async fn log_out(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Some(id) = session_cookie(&state.settings, &headers)
-        && let Err(error) = state.store.delete_session(&crypto::sha256_hex(id)).await
-    {
-        return internal(error);
+#[derive(Template)]
+#[template(path = "logout.html")]
+struct ConfirmPage {
+    csrf_token: String,
+}
+
+/// GET: the sign-out button (a form with the CSRF token) when signed in; otherwise there is
+/// nothing to end.
+pub async fn confirm(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let cookie = session_cookie(&state.settings, &headers);
+    match sessions::load(&state.store, cookie).await {
+        Ok(Some(session)) if session.user_id().is_some() => page(
+            StatusCode::OK,
+            &ConfirmPage {
+                csrf_token: session.record.csrf_token.clone(),
+            },
+            &[],
+        ),
+        Ok(_) => page(StatusCode::OK, &LoggedOutPage, &[]),
+        Err(error) => internal(error),
+    }
+}
+
+/// POST: ends the session when the form carries its CSRF token (403 otherwise). Without a
+/// live session there is nothing to protect, and the answer is the signed-out page.
+pub async fn log_out(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    FormBody(body): FormBody,
+) -> Response {
+    let form = match read_form(&body) {
+        Ok(form) => form,
+        Err(response) => return *response,
+    };
+    let cookie = session_cookie(&state.settings, &headers);
+    match sessions::load(&state.store, cookie).await {
+        Ok(Some(session)) => {
+            if !session.csrf_matches(form.get("csrf_token").map(String::as_str)) {
+                return csrf_failure();
+            }
+            if let Err(error) = state.store.delete_session(&session.record.id_hash).await {
+                return internal(error);
+            }
+        }
+        Ok(None) => {}
+        Err(error) => return internal(error),
     }
     cookie::clear(page(StatusCode::OK, &LoggedOutPage, &[]), &state.settings)
 }

@@ -39,7 +39,7 @@ pub fn router(limits: &RateLimits) -> Router<AppState> {
         .route("/oauth/callback", get(callback::show))
         .route("/account/apps", get(apps::show))
         .route("/account/apps/revoke", post(apps::revoke))
-        .route("/logout", get(logout::log_out).post(logout::log_out))
+        .route("/logout", get(logout::confirm).post(logout::log_out))
         .route("/static/style.css", get(stylesheet))
 }
 
