@@ -10,6 +10,7 @@ mod browser_e2e;
 mod cli;
 mod config;
 mod consent;
+mod env_example;
 mod faults;
 mod fuzz;
 mod group_commit;
