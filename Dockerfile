@@ -46,7 +46,7 @@ COPY --from=build /out/mcp-oauth.debug /
 # Runtime: Debian slim, the binary, a non-root user, the data volume.
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates \
-    && rm -rf /var/lib/apt/lists/* \
+    && apt-get clean && rm -rf /var/lib/apt/lists/* \
     && groupadd --gid 10001 mcp \
     && useradd --uid 10001 --gid 10001 --home-dir /var/lib/mcp-oauth --no-create-home --no-log-init \
          --shell /usr/sbin/nologin mcp \

@@ -47,7 +47,10 @@ fi
 echo "client $("$DOCKER" version -f '{{.Client.Version}}'), engine $("$DOCKER" version -f '{{.Server.Version}}'), $(docker-compose version --short 2>/dev/null | sed 's/^/compose v1 /')"
 
 phase "base images"
-bash .ci/docker-standins.sh debian:bookworm-slim rust:1.95-slim-bookworm postgres:16
+bash .ci/docker-standins.sh debian:bookworm-slim rust:1.95-slim-bookworm
+# Postgres is needed only by the compose phase: its stand-in (mostly downloads) builds meanwhile.
+bash .ci/docker-standins.sh postgres:16 >"${TMPDIR:-/tmp}/docker-standin-postgres.$$.log" 2>&1 &
+postgres_standin=$!
 
 # Everything this run creates is named after it and removed at the end (images stay: cache).
 run_id=mcpoauth-smoke-$$
@@ -75,7 +78,10 @@ ca=/etc/ssl/certs/ca-certificates.crt
 build_start=$SECONDS
 "$DOCKER" build --progress=plain "${build_args[@]}" -t mcp-oauth:local "$scratch/ctx" >"$scratch/build.log" 2>&1 \
   || { tail -60 "$scratch/build.log"; fail "docker build"; }
-grep -E '^#[0-9]+ (\[|DONE|CACHED)' "$scratch/build.log" | grep -E 'CACHED|RUN cargo' | head -20 || true
+# Which steps the layer cache answered, and the slow ones.
+awk '/^#[0-9]+ \[/ && !($1 in name) { name[$1] = substr($0, index($0, "[")) }
+     /^#[0-9]+ CACHED/ { print "  cached: " substr(name[$1], 1, 70) }
+     /^#[0-9]+ DONE/ && $3 + 0 >= 5 { print "  " $3 ": " substr(name[$1], 1, 70) }' "$scratch/build.log"
 echo "image built in $((SECONDS - build_start)) s; size $("$DOCKER" image inspect -f '{{.Size}}' mcp-oauth:local | awk '{printf "%.0f MB", $1/1e6}')"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -118,7 +124,9 @@ check_service() {
   [ "$(curl -fsS -o /dev/null -w '%{http_code}' "$base/healthz")" = 200 ] || fail "$base/healthz"
   access=$(token "$base")
   mcp_echo "$base" "$access" "hello from $container"
-  curl -fsS "$metrics/metrics" | grep -q '^# TYPE ' || fail "no Prometheus metrics at $metrics/metrics"
+  # Captured first: `grep -q` on a pipe would cut off the writer (and pipefail report that).
+  scraped=$(curl -fsS "$metrics/metrics")
+  grep -q '^# TYPE ' <<<"$scraped" || fail "no Prometheus metrics at $metrics/metrics"
   uid=$("$DOCKER" exec "$container" id -u)
   [ "$uid" = 10001 ] || fail "$container runs as uid $uid, not 10001"
   echo "$container: healthy, token, protected MCP call, metrics, uid $uid"
@@ -160,7 +168,8 @@ sqlite_run "$run_id-sqlite"
 base=http://127.0.0.1:$port
 check_service "$run_id-sqlite" "$base" "http://127.0.0.1:$mport"
 first_token=$access
-"$DOCKER" logs "$run_id-sqlite" 2>&1 | grep -q "created user 'admin'" || fail "no admin password printed on first start"
+grep -q "created user 'admin'" <<<"$("$DOCKER" logs "$run_id-sqlite" 2>&1)" \
+  || fail "no admin password printed on first start"
 registered=$(curl -fsS "$base/oauth/register" -H 'Content-Type: application/json' \
   -d '{"client_name":"smoke","redirect_uris":["http://127.0.0.1:9/cb"]}' \
   | python3 -c 'import json, sys; print(json.load(sys.stdin)["client_id"])')
@@ -169,16 +178,19 @@ stop_cleanly "$run_id-sqlite"
 sqlite_run "$run_id-sqlite2"
 check_service "$run_id-sqlite2" "$base" "http://127.0.0.1:$mport"
 mcp_echo "$base" "$first_token" "the first container's token"
-if "$DOCKER" logs "$run_id-sqlite2" 2>&1 | grep -q "created user 'admin'"; then
+if grep -q "created user 'admin'" <<<"$("$DOCKER" logs "$run_id-sqlite2" 2>&1)"; then
   fail "the replacement container created a new admin: the data did not survive"
 fi
-"$DOCKER" exec "$run_id-sqlite2" mcp-oauth clients list | grep -q "^$registered" \
+grep -q "^$registered" <<<"$("$DOCKER" exec "$run_id-sqlite2" mcp-oauth clients list)" \
   || fail "the registered client $registered is gone after the container was replaced"
 "$DOCKER" exec "$run_id-sqlite2" ls -ln /var/lib/mcp-oauth/data
 echo "data survived the container replacement (client $registered, first token, admin)"
 stop_cleanly "$run_id-sqlite2"
 
 phase "docker-compose.yml"
+wait "$postgres_standin" || { cat "${TMPDIR:-/tmp}/docker-standin-postgres.$$.log"; fail "postgres stand-in"; }
+cat "${TMPDIR:-/tmp}/docker-standin-postgres.$$.log"
+rm -f "${TMPDIR:-/tmp}/docker-standin-postgres.$$.log"
 cd "$scratch/ctx"
 docker-compose config -q && echo "compose v1 ($(docker-compose version --short)): parses without a .env"
 if "$DOCKER" compose version >/dev/null 2>&1; then
@@ -186,7 +198,7 @@ if "$DOCKER" compose version >/dev/null 2>&1; then
 fi
 # With a .env, the service gets that file (a marker line proves it), then the plain copy.
 { cat .env.example; echo "MCP_OAUTH__SERVER__LOG_FILTER=smoke-marker"; } >.env
-docker-compose config | grep -q 'smoke-marker' || fail "compose did not hand .env to the service"
+grep -q 'smoke-marker' <<<"$(docker-compose config)" || fail "compose did not hand .env to the service"
 cp .env.example .env
 docker-compose config -q && echo "compose v1: parses with .env from .env.example, hands it to the service"
 # The stack exactly as a user starts it, on free host ports (the shell's values beat .env's).
@@ -210,7 +222,7 @@ registered=$(curl -fsS "$base/oauth/register" -H 'Content-Type: application/json
 "${compose[@]}" up -d 2>&1 | tail -1
 service=$("${compose[@]}" ps -q mcp-oauth)
 check_service "$service" "$base" "http://127.0.0.1:$mport"
-"${compose[@]}" run --rm -T mcp-oauth clients list 2>/dev/null | grep -q "^$registered" \
+grep -q "^$registered" <<<"$("${compose[@]}" run --rm -T mcp-oauth clients list 2>/dev/null)" \
   || fail "client $registered is gone after docker-compose down && up"
 echo "compose: down && up kept the data (client $registered)"
 stop_started=$SECONDS
