@@ -360,6 +360,14 @@ impl Serialize for DatabaseUrl {
     }
 }
 
+/// The settings given as comma-separated lists in environment variables.
+const LIST_KEYS: [&str; 4] = [
+    "clients.introspect_any",
+    "mcp.allowed_hosts",
+    "mcp.allowed_origins",
+    "server.trusted_proxies",
+];
+
 /// Values given on the command line; they win over every other layer.
 #[derive(Debug, Default, Clone)]
 pub struct Overrides {
@@ -389,18 +397,23 @@ impl Settings {
         if let Some(path) = file {
             builder = builder.add_source(file_source(&path)?);
         }
-        builder = builder.add_source(
-            Environment::with_prefix("MCP_OAUTH")
-                .prefix_separator("__")
-                .separator("__")
-                .try_parsing(true)
-                .list_separator(",")
-                .with_list_parse_key("clients.introspect_any")
-                .with_list_parse_key("mcp.allowed_hosts")
-                .with_list_parse_key("mcp.allowed_origins")
-                .with_list_parse_key("server.trusted_proxies")
-                .source(Some(env.clone().into_iter().collect())),
-        );
+        let mut environment = Environment::with_prefix("MCP_OAUTH")
+            .prefix_separator("__")
+            .separator("__")
+            .try_parsing(true)
+            .list_separator(",");
+        for key in LIST_KEYS {
+            environment = environment.with_list_parse_key(key);
+        }
+        builder = builder.add_source(environment.source(Some(env.clone().into_iter().collect())));
+        // An empty list variable (`MCP_OAUTH__SERVER__TRUSTED_PROXIES=`, as in .env.example) is
+        // an empty list: the list parser alone makes it a list of one empty string.
+        for key in LIST_KEYS {
+            let var = format!("MCP_OAUTH__{}", key.replace('.', "__").to_uppercase());
+            if env.get(&var).is_some_and(|value| value.trim().is_empty()) {
+                builder = builder.set_override(key, Vec::<String>::new())?;
+            }
+        }
         // The conventional variable sqlx-cli and docker images use; MCP_OAUTH__ wins.
         if let Some(url) = env.get("DATABASE_URL")
             && !env.contains_key("MCP_OAUTH__DATABASE__URL")

@@ -11,6 +11,7 @@ mod claude;
 mod cli;
 mod config;
 mod consent;
+mod env_example;
 mod faults;
 mod fuzz;
 mod group_commit;
