@@ -25,12 +25,13 @@ if ! command -v dockerd >/dev/null || ! command -v docker-compose >/dev/null; th
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io docker-compose >/dev/null
 fi
 # A docker CLI that builds with BuildKit (the Dockerfile's secret mount): one with the buildx
-# plugin, or Debian's 20.10 CLI, which has BuildKit built in.
+# plugin, or Debian's 20.10 CLI, which has BuildKit built in. (`docker version` exits 1 while
+# the daemon is still down, after printing the client's version: its status is not the test.)
 DOCKER=
 for cli in docker /usr/bin/docker; do
   command -v "$cli" >/dev/null || continue
   if "$cli" buildx version >/dev/null 2>&1 \
-    || "$cli" version -f '{{.Client.Version}}' 2>/dev/null | grep -q '^20\.'; then
+    || { "$cli" version -f '{{.Client.Version}}' 2>/dev/null || true; } | grep -q '^20\.'; then
     DOCKER=$cli
     break
   fi
