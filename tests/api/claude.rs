@@ -10,6 +10,7 @@ use axum::routing::get;
 use serde_json::{Value, json};
 
 use crate::browser::{authorize, location, pkce_pair, query_of, to_consent};
+use crate::helpers::Engine;
 use crate::helpers::{TestApp, spawn_app_with};
 use crate::on_both_engines;
 
@@ -194,25 +195,44 @@ async fn the_whole_catalogue_and_shared_refreshes(app: &TestApp, client_id: &str
     assert!(!active(app, next["access_token"].as_str().unwrap()).await);
 }
 
-on_both_engines! {
-    async fn claude_ai_registers_with_its_own_scope_and_reaches_the_whole_catalogue(engine: Engine) {
-        let app = spawn_app_with(engine, introspect_any).await.unwrap();
-        let response = app.http.post(app.url("/register")).json(&claude_ai_registration()).send().await.unwrap();
-        assert_eq!(response.status(), 201);
-        let client: Value = response.json().await.unwrap();
-        assert_eq!(client["scope"], EVERY_SCOPE, "claudeai replaced by the default set: {client}");
-        assert_eq!(client["token_endpoint_auth_method"], "none");
-        let dropped = audited(&app, "client_registered").await;
-        assert_eq!(dropped[0]["unknown_scopes_dropped"], json!(["claudeai"]));
-        let client_id = client["client_id"].as_str().unwrap();
-        let redirect = "https://claude.ai/api/mcp/auth_callback";
-        let tokens = connect(&app, client_id, redirect, &[("scope", "claudeai"),
-            ("resource", "HTTP://LOCALHOST:5000/mcp")]).await;
-        let reported = audited(&app, "unknown_scopes_dropped").await;
-        assert!(reported.iter().any(|d| d["dropped"] == json!(["claudeai"])), "{reported:?}");
-        the_whole_catalogue_and_shared_refreshes(&app, client_id, &tokens).await;
-    }
+async fn claude_ai_registers_with_its_own_scope_and_reaches_the_whole_catalogue(engine: Engine) {
+    let app = spawn_app_with(engine, introspect_any).await.unwrap();
+    let response = app
+        .http
+        .post(app.url("/register"))
+        .json(&claude_ai_registration())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let client: Value = response.json().await.unwrap();
+    assert_eq!(
+        client["scope"], EVERY_SCOPE,
+        "claudeai replaced by the default set: {client}"
+    );
+    assert_eq!(client["token_endpoint_auth_method"], "none");
+    let dropped = audited(&app, "client_registered").await;
+    assert_eq!(dropped[0]["unknown_scopes_dropped"], json!(["claudeai"]));
+    let client_id = client["client_id"].as_str().unwrap();
+    let redirect = "https://claude.ai/api/mcp/auth_callback";
+    let tokens = connect(
+        &app,
+        client_id,
+        redirect,
+        &[
+            ("scope", "claudeai"),
+            ("resource", "HTTP://LOCALHOST:5000/mcp"),
+        ],
+    )
+    .await;
+    let reported = audited(&app, "unknown_scopes_dropped").await;
+    assert!(
+        reported.iter().any(|d| d["dropped"] == json!(["claudeai"])),
+        "{reported:?}"
+    );
+    the_whole_catalogue_and_shared_refreshes(&app, client_id, &tokens).await;
 }
+on_both_engines!(claude_ai_registers_with_its_own_scope_and_reaches_the_whole_catalogue);
 
 /// Serves Claude Code's metadata document, with the port-less loopback redirect URIs it
 /// lists (anthropics/claude-code#37767), on a loopback port; returns its URL.
@@ -236,93 +256,199 @@ async fn claude_code_document() -> String {
     url
 }
 
-on_both_engines! {
-    async fn claude_code_with_a_metadata_document_and_no_scope_reaches_the_whole_catalogue(engine: Engine) {
-        let document = claude_code_document().await;
-        let app = spawn_app_with(engine, |s| {
-            s.clients.metadata_documents_allow_private = true;
-            introspect_any(s);
-        }).await.unwrap();
-        // Claude Code picks a free port for its callback and sends no scope (claude-code#7744).
-        let tokens = connect(&app, &document, "http://localhost:53682/callback", &[]).await;
-        the_whole_catalogue_and_shared_refreshes(&app, &document, &tokens).await;
-        // Leniency on the port is for loopback only: another path is still unregistered.
-        let response = authorize(&app, &[("response_type", "code"), ("client_id", &document),
-            ("redirect_uri", "http://localhost:53682/elsewhere")]).await;
-        assert_eq!(response.status(), 400);
-        assert!(location(&response).is_none());
-    }
+async fn claude_code_with_a_metadata_document_and_no_scope_reaches_the_whole_catalogue(
+    engine: Engine,
+) {
+    let document = claude_code_document().await;
+    let app = spawn_app_with(engine, |s| {
+        s.clients.metadata_documents_allow_private = true;
+        introspect_any(s);
+    })
+    .await
+    .unwrap();
+    // Claude Code picks a free port for its callback and sends no scope (claude-code#7744).
+    let tokens = connect(&app, &document, "http://localhost:53682/callback", &[]).await;
+    the_whole_catalogue_and_shared_refreshes(&app, &document, &tokens).await;
+    // Leniency on the port is for loopback only: another path is still unregistered.
+    let response = authorize(
+        &app,
+        &[
+            ("response_type", "code"),
+            ("client_id", &document),
+            ("redirect_uri", "http://localhost:53682/elsewhere"),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), 400);
+    assert!(location(&response).is_none());
 }
+on_both_engines!(claude_code_with_a_metadata_document_and_no_scope_reaches_the_whole_catalogue);
 
-on_both_engines! {
-    async fn a_client_holding_only_mcp_tools_steps_up_to_system_read_after_a_second_consent(engine: Engine) {
-        let app = spawn_app_with(engine, |_| {}).await.unwrap();
-        // It registered with the scope an older 401 hint named, and first asks for less.
-        let redirect = "http://127.0.0.1:8123/cb";
-        let response = app.http.post(app.url("/register")).json(&json!({"client_name": "SDK client",
+async fn a_client_holding_only_mcp_tools_steps_up_to_system_read_after_a_second_consent(
+    engine: Engine,
+) {
+    let app = spawn_app_with(engine, |_| {}).await.unwrap();
+    // It registered with the scope an older 401 hint named, and first asks for less.
+    let redirect = "http://127.0.0.1:8123/cb";
+    let response = app
+        .http
+        .post(app.url("/register"))
+        .json(&json!({"client_name": "SDK client",
             "redirect_uris": [redirect], "token_endpoint_auth_method": "none",
-            "scope": "mcp:tools mcp:resources mcp:prompts"})).send().await.unwrap();
-        let client: Value = response.json().await.unwrap();
-        let client_id = client["client_id"].as_str().unwrap();
-        let (verifier, challenge) = pkce_pair();
-        let page = to_consent(&app, &[("response_type", "code"), ("client_id", client_id), ("redirect_uri", redirect),
-            ("code_challenge", &challenge), ("code_challenge_method", "S256"), ("scope", "mcp:tools")]).await;
-        let answer = crate::browser::decide(&app, &page, "approve").await;
-        let code = query_of(&location(&answer).unwrap())["code"].clone();
-        let (_, tokens) = app.post_form("/oauth/token", &[("grant_type", "authorization_code"), ("code", &code),
-            ("redirect_uri", redirect), ("client_id", client_id), ("code_verifier", &verifier)]).await;
-        let narrow = tokens["access_token"].as_str().unwrap();
-        let (status, challenge_header, _) = rpc(&app, narrow, "resources/read", json!({"uri": "system://platform"})).await;
-        assert_eq!(status, 403);
-        assert!(challenge_header.contains(r#"scope="mcp:resources system:read""#), "{challenge_header}");
-        // It asks for what the 403 named; that is more than it was ever granted: ask the person.
-        let (verifier, challenge) = pkce_pair();
-        let response = authorize(&app, &[("response_type", "code"), ("client_id", client_id), ("redirect_uri", redirect),
-            ("code_challenge", &challenge), ("code_challenge_method", "S256"),
-            ("scope", "mcp:tools mcp:resources system:read")]).await;
-        assert_eq!(response.status(), 200, "a second consent, not an error");
-        let page = response.text().await.unwrap();
-        assert!(page.contains("name=\"scope:system:read\""), "{page}");
-        let answer = crate::browser::decide(&app, &page, "approve").await;
-        let code = query_of(&location(&answer).unwrap())["code"].clone();
-        let (status, tokens) = app.post_form("/oauth/token", &[("grant_type", "authorization_code"), ("code", &code),
-            ("redirect_uri", redirect), ("client_id", client_id), ("code_verifier", &verifier)]).await;
-        assert_eq!(status, 200, "{tokens}");
-        assert_eq!(tokens["scope"], "mcp:resources mcp:tools system:read");
-        let (status, _, body) = rpc(&app, tokens["access_token"].as_str().unwrap(), "resources/read",
-            json!({"uri": "system://platform"})).await;
-        assert_eq!(status, 200, "{body}");
-    }
+            "scope": "mcp:tools mcp:resources mcp:prompts"}))
+        .send()
+        .await
+        .unwrap();
+    let client: Value = response.json().await.unwrap();
+    let client_id = client["client_id"].as_str().unwrap();
+    let (verifier, challenge) = pkce_pair();
+    let page = to_consent(
+        &app,
+        &[
+            ("response_type", "code"),
+            ("client_id", client_id),
+            ("redirect_uri", redirect),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+            ("scope", "mcp:tools"),
+        ],
+    )
+    .await;
+    let answer = crate::browser::decide(&app, &page, "approve").await;
+    let code = query_of(&location(&answer).unwrap())["code"].clone();
+    let (_, tokens) = app
+        .post_form(
+            "/oauth/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", redirect),
+                ("client_id", client_id),
+                ("code_verifier", &verifier),
+            ],
+        )
+        .await;
+    let narrow = tokens["access_token"].as_str().unwrap();
+    let (status, challenge_header, _) = rpc(
+        &app,
+        narrow,
+        "resources/read",
+        json!({"uri": "system://platform"}),
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert!(
+        challenge_header.contains(r#"scope="mcp:resources system:read""#),
+        "{challenge_header}"
+    );
+    // It asks for what the 403 named; that is more than it was ever granted: ask the person.
+    let (verifier, challenge) = pkce_pair();
+    let response = authorize(
+        &app,
+        &[
+            ("response_type", "code"),
+            ("client_id", client_id),
+            ("redirect_uri", redirect),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+            ("scope", "mcp:tools mcp:resources system:read"),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), 200, "a second consent, not an error");
+    let page = response.text().await.unwrap();
+    assert!(page.contains("name=\"scope:system:read\""), "{page}");
+    let answer = crate::browser::decide(&app, &page, "approve").await;
+    let code = query_of(&location(&answer).unwrap())["code"].clone();
+    let (status, tokens) = app
+        .post_form(
+            "/oauth/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", redirect),
+                ("client_id", client_id),
+                ("code_verifier", &verifier),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{tokens}");
+    assert_eq!(tokens["scope"], "mcp:resources mcp:tools system:read");
+    let (status, _, body) = rpc(
+        &app,
+        tokens["access_token"].as_str().unwrap(),
+        "resources/read",
+        json!({"uri": "system://platform"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
 }
+on_both_engines!(a_client_holding_only_mcp_tools_steps_up_to_system_read_after_a_second_consent);
 
-on_both_engines! {
-    async fn the_consent_page_lets_the_person_untick_scopes_and_unticking_all_denies(engine: Engine) {
-        let app = spawn_app_with(engine, |_| {}).await.unwrap();
-        let response = app.http.post(app.url("/register")).json(&claude_ai_registration()).send().await.unwrap();
-        let client: Value = response.json().await.unwrap();
-        let client_id = client["client_id"].as_str().unwrap();
-        let redirect = "https://claude.ai/api/mcp/auth_callback";
-        let (verifier, challenge) = pkce_pair();
-        let params = [("response_type", "code"), ("client_id", client_id), ("redirect_uri", redirect),
-            ("code_challenge", challenge.as_str()), ("code_challenge_method", "S256")];
-        let page = to_consent(&app, &params).await;
-        let answer = crate::browser::approve_only(&app, &page, &["mcp:tools", "mcp:resources", "system:read"]).await;
-        let code = query_of(&location(&answer).unwrap())["code"].clone();
-        let (_, tokens) = app.post_form("/oauth/token", &[("grant_type", "authorization_code"), ("code", &code),
-            ("redirect_uri", redirect), ("client_id", client_id), ("code_verifier", &verifier)]).await;
-        assert_eq!(tokens["scope"], "mcp:resources mcp:tools system:read");
-        let access = tokens["access_token"].as_str().unwrap();
-        let resources = listed(&app, access, "resources", "uri").await;
-        assert_eq!(resources, vec!["system://platform"], "metrics needs the unticked system:monitor");
-        let (status, challenge_header, _) = rpc(&app, access, "prompts/list", json!({})).await;
-        assert_eq!(status, 403);
-        assert!(challenge_header.contains(r#"scope="mcp:prompts""#), "{challenge_header}");
-        // Unticking everything is a refusal, not an approval of everything.
-        let again = authorize(&app, &params).await;
-        assert_eq!(again.status(), 200, "the unticked scopes are asked for again");
-        let page = again.text().await.unwrap();
-        assert!(page.contains("name=\"scope:system:monitor\""), "{page}");
-        let answer = crate::browser::approve_only(&app, &page, &[]).await;
-        assert_eq!(query_of(&location(&answer).unwrap())["error"], "access_denied");
-    }
+async fn the_consent_page_lets_the_person_untick_scopes_and_unticking_all_denies(engine: Engine) {
+    let app = spawn_app_with(engine, |_| {}).await.unwrap();
+    let response = app
+        .http
+        .post(app.url("/register"))
+        .json(&claude_ai_registration())
+        .send()
+        .await
+        .unwrap();
+    let client: Value = response.json().await.unwrap();
+    let client_id = client["client_id"].as_str().unwrap();
+    let redirect = "https://claude.ai/api/mcp/auth_callback";
+    let (verifier, challenge) = pkce_pair();
+    let params = [
+        ("response_type", "code"),
+        ("client_id", client_id),
+        ("redirect_uri", redirect),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let page = to_consent(&app, &params).await;
+    let answer =
+        crate::browser::approve_only(&app, &page, &["mcp:tools", "mcp:resources", "system:read"])
+            .await;
+    let code = query_of(&location(&answer).unwrap())["code"].clone();
+    let (_, tokens) = app
+        .post_form(
+            "/oauth/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", redirect),
+                ("client_id", client_id),
+                ("code_verifier", &verifier),
+            ],
+        )
+        .await;
+    assert_eq!(tokens["scope"], "mcp:resources mcp:tools system:read");
+    let access = tokens["access_token"].as_str().unwrap();
+    let resources = listed(&app, access, "resources", "uri").await;
+    assert_eq!(
+        resources,
+        vec!["system://platform"],
+        "metrics needs the unticked system:monitor"
+    );
+    let (status, challenge_header, _) = rpc(&app, access, "prompts/list", json!({})).await;
+    assert_eq!(status, 403);
+    assert!(
+        challenge_header.contains(r#"scope="mcp:prompts""#),
+        "{challenge_header}"
+    );
+    // Unticking everything is a refusal, not an approval of everything.
+    let again = authorize(&app, &params).await;
+    assert_eq!(
+        again.status(),
+        200,
+        "the unticked scopes are asked for again"
+    );
+    let page = again.text().await.unwrap();
+    assert!(page.contains("name=\"scope:system:monitor\""), "{page}");
+    let answer = crate::browser::approve_only(&app, &page, &[]).await;
+    assert_eq!(
+        query_of(&location(&answer).unwrap())["error"],
+        "access_denied"
+    );
 }
+on_both_engines!(the_consent_page_lets_the_person_untick_scopes_and_unticking_all_denies);

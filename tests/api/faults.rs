@@ -81,33 +81,41 @@ async fn a_postgres_restart_mid_load_shows_on_readyz_and_loses_no_acknowledged_t
     );
 }
 
-on_both_engines! {
-    async fn a_service_killed_mid_load_restarts_clean_and_keeps_every_acknowledged_token(
-        engine: Engine
-    ) {
-        let db = TestDb::create(engine).await.unwrap();
-        let logs = tempfile::tempdir().unwrap();
-        let log = logs.path().join("log");
-        let mut service = Service::start(&db.url, PUBLIC_URL, &log).await;
-        let load = Load::start(&service.address);
-        load.wait_for("tokens before the kill", |l| l.acknowledged() >= 60).await;
-        service.kill_9();
-        let outcome = load.stop().await;
+async fn a_service_killed_mid_load_restarts_clean_and_keeps_every_acknowledged_token(
+    engine: Engine,
+) {
+    let db = TestDb::create(engine).await.unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    let log = logs.path().join("log");
+    let mut service = Service::start(&db.url, PUBLIC_URL, &log).await;
+    let load = Load::start(&service.address);
+    load.wait_for("tokens before the kill", |l| l.acknowledged() >= 60)
+        .await;
+    service.kill_9();
+    let outcome = load.stop().await;
 
-        assert_consistent(engine, &db.url, outcome.acknowledged.len()).await;
-        let restarted = Service::start(&db.url, PUBLIC_URL, &log).await;
-        let inactive = inactive_among(&restarted.address, &outcome.acknowledged).await;
-        assert!(inactive.is_empty(), "acknowledged but inactive: {inactive:?}");
-        let fresh = token(&restarted).await;
-        assert!(inactive_among(&restarted.address, &[fresh]).await.is_empty(), "serving again");
-        println!(
-            "{engine:?}: SIGKILL after {} acknowledged tokens ({} unanswered requests); \
+    assert_consistent(engine, &db.url, outcome.acknowledged.len()).await;
+    let restarted = Service::start(&db.url, PUBLIC_URL, &log).await;
+    let inactive = inactive_among(&restarted.address, &outcome.acknowledged).await;
+    assert!(
+        inactive.is_empty(),
+        "acknowledged but inactive: {inactive:?}"
+    );
+    let fresh = token(&restarted).await;
+    assert!(
+        inactive_among(&restarted.address, &[fresh])
+            .await
+            .is_empty(),
+        "serving again"
+    );
+    println!(
+        "{engine:?}: SIGKILL after {} acknowledged tokens ({} unanswered requests); \
              all active after the restart",
-            outcome.acknowledged.len(),
-            outcome.unanswered,
-        );
-    }
+        outcome.acknowledged.len(),
+        outcome.unanswered,
+    );
 }
+on_both_engines!(a_service_killed_mid_load_restarts_clean_and_keeps_every_acknowledged_token);
 
 /// What the crash left behind is a database the next start can trust.
 async fn assert_consistent(engine: Engine, url: &str, acknowledged: usize) {

@@ -17,6 +17,7 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
 use serde_json::Value;
 
+use crate::helpers::Engine;
 use crate::helpers::{CLAUDE, spawn_app, spawn_app_with};
 use crate::on_both_engines;
 
@@ -191,39 +192,55 @@ fn must_refuse(body: &[u8]) -> bool {
     })
 }
 
-on_both_engines! {
-    async fn the_oauth_form_parser_refuses_exactly_the_malformed_bodies_and_never_fails(engine: Engine) {
-        let app = spawn_app_with(engine, |s| s.rate_limits.enabled = false).await.unwrap();
-        let basic = prop_oneof![
-            Just(None),
-            prop::collection::vec(any::<u8>(), 0..40).prop_map(|b| Some(format!("Basic {}", STANDARD.encode(b)))),
-            "Basic [A-Za-z0-9+/=%:]{0,40}".prop_map(Some),
-        ];
-        let paths = prop::sample::select(vec!["/oauth/token", "/oauth/revoke", "/oauth/introspect"]);
-        let mut runs = 0;
-        for (body, path, authorization) in draws((form_body(), paths, basic)) {
-            let mut request = app.http.post(app.url(path)).header("content-type", "application/x-www-form-urlencoded").body(body.clone());
-            if let Some(value) = &authorization {
-                request = request.header("authorization", value);
-            }
-            let response = request.send().await.unwrap();
-            let status = response.status().as_u16();
-            let text = response.text().await.unwrap();
-            let shown = String::from_utf8_lossy(&body);
-            assert!(status < 500, "{status} for {path} {shown:?}: {text}");
-            if must_refuse(&body) {
-                let answer: Value = serde_json::from_str(&text).unwrap();
-                assert_eq!((status, answer["error"].as_str()), (400, Some("invalid_request")), "{path} {shown:?}");
-            } else if status != 200 {
-                let answer: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{status} {text:?}"));
-                assert!(answer["error"].is_string() && answer["error_description"].is_string(), "{answer}");
-            }
-            runs += 1;
+async fn the_oauth_form_parser_refuses_exactly_the_malformed_bodies_and_never_fails(
+    engine: Engine,
+) {
+    let app = spawn_app_with(engine, |s| s.rate_limits.enabled = false)
+        .await
+        .unwrap();
+    let basic = prop_oneof![
+        Just(None),
+        prop::collection::vec(any::<u8>(), 0..40)
+            .prop_map(|b| Some(format!("Basic {}", STANDARD.encode(b)))),
+        "Basic [A-Za-z0-9+/=%:]{0,40}".prop_map(Some),
+    ];
+    let paths = prop::sample::select(vec!["/oauth/token", "/oauth/revoke", "/oauth/introspect"]);
+    let mut runs = 0;
+    for (body, path, authorization) in draws((form_body(), paths, basic)) {
+        let mut request = app
+            .http
+            .post(app.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.clone());
+        if let Some(value) = &authorization {
+            request = request.header("authorization", value);
         }
-        eprintln!("form parser ({engine:?}): {runs} bodies");
-        assert!(runs > 0);
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        let shown = String::from_utf8_lossy(&body);
+        assert!(status < 500, "{status} for {path} {shown:?}: {text}");
+        if must_refuse(&body) {
+            let answer: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(
+                (status, answer["error"].as_str()),
+                (400, Some("invalid_request")),
+                "{path} {shown:?}"
+            );
+        } else if status != 200 {
+            let answer: Value =
+                serde_json::from_str(&text).unwrap_or_else(|_| panic!("{status} {text:?}"));
+            assert!(
+                answer["error"].is_string() && answer["error_description"].is_string(),
+                "{answer}"
+            );
+        }
+        runs += 1;
     }
+    eprintln!("form parser ({engine:?}): {runs} bodies");
+    assert!(runs > 0);
 }
+on_both_engines!(the_oauth_form_parser_refuses_exactly_the_malformed_bodies_and_never_fails);
 
 /// JSON of any shape, for headers.
 fn json_value() -> impl Strategy<Value = Value> {

@@ -3,6 +3,7 @@
 
 use mcp_oauth::storage::{AccessTokenRecord, Store, unix_now};
 
+use crate::helpers::Engine;
 use crate::helpers::{TEST_CLIENT, TestApp, spawn_app_with};
 use crate::on_both_engines;
 
@@ -78,58 +79,97 @@ fn record(jti: &str, client_id: &str) -> AccessTokenRecord {
     }
 }
 
-on_both_engines! {
-    async fn a_burst_of_client_credentials_calls_is_recorded_and_audited_token_by_token(engine: Engine) {
-        let app = spawn_app_with(engine, |s| s.rate_limits.enabled = false).await.unwrap();
-        let tokens = burst_of_tokens(&app, BURST).await;
+async fn a_burst_of_client_credentials_calls_is_recorded_and_audited_token_by_token(
+    engine: Engine,
+) {
+    let app = spawn_app_with(engine, |s| s.rate_limits.enabled = false)
+        .await
+        .unwrap();
+    let tokens = burst_of_tokens(&app, BURST).await;
 
-        for token in &tokens {
-            let (status, body) = app
-                .post_form("/oauth/introspect", &[("token", token), ("client_id", TEST_CLIENT.0), ("client_secret", TEST_CLIENT.1)])
-                .await;
-            assert_eq!((status, &body["active"]), (200, &serde_json::json!(true)), "{body}");
-        }
-        let (rows,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM access_tokens WHERE client_id = $1")
-            .bind(TEST_CLIENT.0)
-            .fetch_one(app.store.pool())
+    for token in &tokens {
+        let (status, body) = app
+            .post_form(
+                "/oauth/introspect",
+                &[
+                    ("token", token),
+                    ("client_id", TEST_CLIENT.0),
+                    ("client_secret", TEST_CLIENT.1),
+                ],
+            )
+            .await;
+        assert_eq!(
+            (status, &body["active"]),
+            (200, &serde_json::json!(true)),
+            "{body}"
+        );
+    }
+    let (rows,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM access_tokens WHERE client_id = $1")
+        .bind(TEST_CLIENT.0)
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(rows, BURST as i64);
+
+    // Closing the store writes what is still queued before the pool closes.
+    app.store.close().await;
+    let reopened = Store::connect(&app.settings.database).await.unwrap();
+    let events = reopened.audit_since(0, 1000).await.unwrap();
+    let issued: Vec<_> = events
+        .iter()
+        .filter(|e| e.event == "token_issued")
+        .collect();
+    assert_eq!(issued.len(), BURST, "one audit event per token response");
+    let mut jtis: Vec<String> = issued
+        .iter()
+        .map(|e| {
+            serde_json::from_str::<serde_json::Value>(&e.detail).unwrap()["jti"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    jtis.sort();
+    jtis.dedup();
+    assert_eq!(jtis.len(), BURST, "each event names its own token");
+}
+on_both_engines!(a_burst_of_client_credentials_calls_is_recorded_and_audited_token_by_token);
+
+async fn a_record_that_cannot_be_stored_fails_alone_and_its_batch_neighbours_are_stored(
+    engine: Engine,
+) {
+    let app = spawn_app_with(engine, |_| {}).await.unwrap();
+    app.store
+        .record_access_token(&record("taken", TEST_CLIENT.0))
+        .await
+        .unwrap();
+    // 40 new tokens and one whose jti is already stored (a primary-key violation), written
+    // at once so they share batches.
+    let mut records: Vec<AccessTokenRecord> = (0..40)
+        .map(|i| record(&format!("new-{i}"), TEST_CLIENT.0))
+        .collect();
+    records.insert(20, record("taken", "another-client"));
+    let results = store_concurrently(&app, records).await;
+
+    assert!(results[20].is_err(), "the duplicate is refused");
+    let others: Vec<_> = results
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 20)
+        .collect();
+    assert!(others.iter().all(|(_, r)| r.is_ok()), "{others:?}");
+    for i in 0..40 {
+        let stored = app
+            .store
+            .get_access_token(&format!("new-{i}"))
             .await
             .unwrap();
-        assert_eq!(rows, BURST as i64);
-
-        // Closing the store writes what is still queued before the pool closes.
-        app.store.close().await;
-        let reopened = Store::connect(&app.settings.database).await.unwrap();
-        let events = reopened.audit_since(0, 1000).await.unwrap();
-        let issued: Vec<_> = events.iter().filter(|e| e.event == "token_issued").collect();
-        assert_eq!(issued.len(), BURST, "one audit event per token response");
-        let mut jtis: Vec<String> = issued
-            .iter()
-            .map(|e| serde_json::from_str::<serde_json::Value>(&e.detail).unwrap()["jti"].as_str().unwrap().to_string())
-            .collect();
-        jtis.sort();
-        jtis.dedup();
-        assert_eq!(jtis.len(), BURST, "each event names its own token");
+        assert_eq!(stored.map(|s| s.client_id), Some(TEST_CLIENT.0.to_string()));
     }
+    let taken = app.store.get_access_token("taken").await.unwrap().unwrap();
+    assert_eq!(
+        taken.client_id, TEST_CLIENT.0,
+        "the first record is untouched"
+    );
 }
-
-on_both_engines! {
-    async fn a_record_that_cannot_be_stored_fails_alone_and_its_batch_neighbours_are_stored(engine: Engine) {
-        let app = spawn_app_with(engine, |_| {}).await.unwrap();
-        app.store.record_access_token(&record("taken", TEST_CLIENT.0)).await.unwrap();
-        // 40 new tokens and one whose jti is already stored (a primary-key violation), written
-        // at once so they share batches.
-        let mut records: Vec<AccessTokenRecord> = (0..40).map(|i| record(&format!("new-{i}"), TEST_CLIENT.0)).collect();
-        records.insert(20, record("taken", "another-client"));
-        let results = store_concurrently(&app, records).await;
-
-        assert!(results[20].is_err(), "the duplicate is refused");
-        let others: Vec<_> = results.iter().enumerate().filter(|(i, _)| *i != 20).collect();
-        assert!(others.iter().all(|(_, r)| r.is_ok()), "{others:?}");
-        for i in 0..40 {
-            let stored = app.store.get_access_token(&format!("new-{i}")).await.unwrap();
-            assert_eq!(stored.map(|s| s.client_id), Some(TEST_CLIENT.0.to_string()));
-        }
-        let taken = app.store.get_access_token("taken").await.unwrap().unwrap();
-        assert_eq!(taken.client_id, TEST_CLIENT.0, "the first record is untouched");
-    }
-}
+on_both_engines!(a_record_that_cannot_be_stored_fails_alone_and_its_batch_neighbours_are_stored);

@@ -349,23 +349,22 @@ where
     body(engine).await;
 }
 
-/// Declares one async test body and runs it as `<name>::sqlite` and `<name>::postgres`.
+/// Runs each named `async fn(Engine)` as `<name>::sqlite` and `<name>::postgres`: the test
+/// bodies are plain functions (rustfmt formats them); the macro writes only the two wrappers.
 #[macro_export]
 macro_rules! on_both_engines {
-    ($(#[$meta:meta])* async fn $name:ident($engine:ident: Engine) $body:block) => {
-        $(#[$meta])*
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            async fn body($engine: $crate::helpers::Engine) $body
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                $crate::helpers::run_on($crate::helpers::Engine::Sqlite, body).await
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    $crate::helpers::run_on($crate::helpers::Engine::Sqlite, super::$name).await
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    $crate::helpers::run_on($crate::helpers::Engine::Postgres, super::$name).await
+                }
             }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                $crate::helpers::run_on($crate::helpers::Engine::Postgres, body).await
-            }
-        }
+        )+
     };
 }

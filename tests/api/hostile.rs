@@ -18,6 +18,7 @@ use hyper_util::rt::TokioExecutor;
 
 use answer::{Raw, check, send};
 
+use crate::helpers::Engine;
 use crate::helpers::{CLAUDE, TestApp, spawn_app_with};
 use crate::on_both_engines;
 
@@ -156,37 +157,74 @@ async fn fixtures(app: &TestApp) -> Fixtures {
     }
 }
 
-on_both_engines! {
-    async fn hundreds_of_hostile_requests_get_well_formed_refusals_and_leave_the_server_healthy(engine: Engine) {
-        // Hundreds of requests from one address: the rate limits would answer most of them.
-        let app = spawn_app_with(engine, |s| s.rate_limits.enabled = false).await.unwrap();
-        let fixtures = fixtures(&app).await;
-        let mut rows = forms::rows(&fixtures);
-        rows.extend(register::rows());
-        rows.extend(authorize::rows(&fixtures));
-        rows.extend(pages::rows(&fixtures));
-        rows.extend(bearer::rows(&fixtures));
-        // A fresh connection per row: a refused oversized body may leave its connection closed.
-        let client: Raw = Client::builder(TokioExecutor::new()).pool_max_idle_per_host(0).build_http();
-        let mut failures = Vec::new();
-        for row in &rows {
-            let answer = send(&client, &app.address, row).await;
-            if answer.status >= 500 {
-                failures.push(format!("{}: {} {}", row.name, answer.status, String::from_utf8_lossy(&answer.body)));
-            } else if let Err(why) = check(row, &answer, &fixtures) {
-                let body: String = String::from_utf8_lossy(&answer.body).chars().take(300).collect();
-                failures.push(format!("{}: {why}; body {body}", row.name));
-            }
+async fn hundreds_of_hostile_requests_get_well_formed_refusals_and_leave_the_server_healthy(
+    engine: Engine,
+) {
+    // Hundreds of requests from one address: the rate limits would answer most of them.
+    let app = spawn_app_with(engine, |s| s.rate_limits.enabled = false)
+        .await
+        .unwrap();
+    let fixtures = fixtures(&app).await;
+    let mut rows = forms::rows(&fixtures);
+    rows.extend(register::rows());
+    rows.extend(authorize::rows(&fixtures));
+    rows.extend(pages::rows(&fixtures));
+    rows.extend(bearer::rows(&fixtures));
+    // A fresh connection per row: a refused oversized body may leave its connection closed.
+    let client: Raw = Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(0)
+        .build_http();
+    let mut failures = Vec::new();
+    for row in &rows {
+        let answer = send(&client, &app.address, row).await;
+        if answer.status >= 500 {
+            failures.push(format!(
+                "{}: {} {}",
+                row.name,
+                answer.status,
+                String::from_utf8_lossy(&answer.body)
+            ));
+        } else if let Err(why) = check(row, &answer, &fixtures) {
+            let body: String = String::from_utf8_lossy(&answer.body)
+                .chars()
+                .take(300)
+                .collect();
+            failures.push(format!("{}: {why}; body {body}", row.name));
         }
-        eprintln!("hostile requests ({engine:?}): {} rows run, {} failed", rows.len(), failures.len());
-        assert!(failures.is_empty(), "{} of {} rows failed:\n{}", failures.len(), rows.len(), failures.join("\n"));
-        assert!(rows.len() >= 200, "the table has {} rows", rows.len());
-
-        for path in ["/healthz", "/readyz"] {
-            assert_eq!(app.http.get(app.url(path)).send().await.unwrap().status(), 200, "{path}");
-        }
-        let token = app.client_credentials_token(CLAUDE, Some("mcp:tools")).await;
-        let tools = app.http.get(app.url("/mcp/protected/tools")).bearer_auth(&token).send().await.unwrap();
-        assert_eq!(tools.status(), 200, "a fresh token still works");
     }
+    eprintln!(
+        "hostile requests ({engine:?}): {} rows run, {} failed",
+        rows.len(),
+        failures.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {} rows failed:\n{}",
+        failures.len(),
+        rows.len(),
+        failures.join("\n")
+    );
+    assert!(rows.len() >= 200, "the table has {} rows", rows.len());
+
+    for path in ["/healthz", "/readyz"] {
+        assert_eq!(
+            app.http.get(app.url(path)).send().await.unwrap().status(),
+            200,
+            "{path}"
+        );
+    }
+    let token = app
+        .client_credentials_token(CLAUDE, Some("mcp:tools"))
+        .await;
+    let tools = app
+        .http
+        .get(app.url("/mcp/protected/tools"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tools.status(), 200, "a fresh token still works");
 }
+on_both_engines!(
+    hundreds_of_hostile_requests_get_well_formed_refusals_and_leave_the_server_healthy
+);

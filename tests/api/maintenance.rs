@@ -5,6 +5,7 @@ use mcp_oauth::config::MaintenanceSettings;
 use mcp_oauth::maintenance::run_purge_once;
 use mcp_oauth::storage::{Store, unix_now};
 
+use crate::helpers::Engine;
 use crate::helpers::{CLAUDE, CLAUDE_CALLBACK, TestApp, spawn_app};
 use crate::metrics::{sample, scrape};
 use crate::on_both_engines;
@@ -70,47 +71,64 @@ async fn insert_rows(
     }
 }
 
-on_both_engines! {
-    async fn purging_removes_expired_rows_in_bounded_batches_and_keeps_live_ones(engine: Engine) {
-        let app = spawn_app(engine).await.unwrap();
-        let now = unix_now();
-        // A real code gives a real grant for the foreign keys; it stays live.
-        app.issue_code(CLAUDE.0, CLAUDE_CALLBACK, "mcp:tools", None).await;
-        let (grant,): (String,) = sqlx::query_as("SELECT grant_id FROM authorization_codes")
-            .fetch_one(app.store.pool()).await.unwrap();
-        insert_rows(&app, &grant, 25, now - GRACE - 100, None).await;
-        insert_rows(&app, &grant, 2, now + 3600, None).await;
-        insert_rows(&app, &grant, 1, now + 3600, Some(now)).await;
-        // Expired, but access-token rows within the grace survive; the rest do not.
-        insert_rows(&app, &grant, 3, now - 10, None).await;
-        let before = scrape(&app).await;
+async fn purging_removes_expired_rows_in_bounded_batches_and_keeps_live_ones(engine: Engine) {
+    let app = spawn_app(engine).await.unwrap();
+    let now = unix_now();
+    // A real code gives a real grant for the foreign keys; it stays live.
+    app.issue_code(CLAUDE.0, CLAUDE_CALLBACK, "mcp:tools", None)
+        .await;
+    let (grant,): (String,) = sqlx::query_as("SELECT grant_id FROM authorization_codes")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    insert_rows(&app, &grant, 25, now - GRACE - 100, None).await;
+    insert_rows(&app, &grant, 2, now + 3600, None).await;
+    insert_rows(&app, &grant, 1, now + 3600, Some(now)).await;
+    // Expired, but access-token rows within the grace survive; the rest do not.
+    insert_rows(&app, &grant, 3, now - 10, None).await;
+    let before = scrape(&app).await;
 
-        let settings = MaintenanceSettings {
-            interval_secs: 300, batch_size: 10, access_token_grace_secs: GRACE,
-            audit_retention_secs: 86_400, unused_client_ttl_secs: 86_400,
-        };
-        let report = run_purge_once(&app.store, now, &settings).await.unwrap();
-        assert_eq!(report.authorization_codes, 28);
-        assert_eq!(report.sessions, 28);
-        assert_eq!(report.refresh_tokens, 28);
-        assert_eq!(report.access_tokens, 25);
-        // 28 rows in batches of 10 is 3 statements per table; 25 is 3 as well; audit events
-        // and unused clients (none here) take one statement each.
-        assert_eq!(report.batches, 14);
+    let settings = MaintenanceSettings {
+        interval_secs: 300,
+        batch_size: 10,
+        access_token_grace_secs: GRACE,
+        audit_retention_secs: 86_400,
+        unused_client_ttl_secs: 86_400,
+    };
+    let report = run_purge_once(&app.store, now, &settings).await.unwrap();
+    assert_eq!(report.authorization_codes, 28);
+    assert_eq!(report.sessions, 28);
+    assert_eq!(report.refresh_tokens, 28);
+    assert_eq!(report.access_tokens, 25);
+    // 28 rows in batches of 10 is 3 statements per table; 25 is 3 as well; audit events
+    // and unused clients (none here) take one statement each.
+    assert_eq!(report.batches, 14);
 
-        assert_eq!(count(&app.store, "authorization_codes").await, 1 + 3);
-        assert_eq!(count(&app.store, "sessions").await, 3);
-        assert_eq!(count(&app.store, "refresh_tokens").await, 3);
-        assert_eq!(count(&app.store, "access_tokens").await, 3 + 3);
-        let (revoked,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM access_tokens WHERE revoked_at IS NOT NULL")
-            .fetch_one(app.store.pool()).await.unwrap();
-        assert_eq!(revoked, 1, "revoked-but-unexpired access tokens feed the revocation list");
+    assert_eq!(count(&app.store, "authorization_codes").await, 1 + 3);
+    assert_eq!(count(&app.store, "sessions").await, 3);
+    assert_eq!(count(&app.store, "refresh_tokens").await, 3);
+    assert_eq!(count(&app.store, "access_tokens").await, 3 + 3);
+    let (revoked,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM access_tokens WHERE revoked_at IS NOT NULL")
+            .fetch_one(app.store.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        revoked, 1,
+        "revoked-but-unexpired access tokens feed the revocation list"
+    );
 
-        let again = run_purge_once(&app.store, now, &settings).await.unwrap();
-        assert_eq!((again.total(), again.batches), (0, 6));
+    let again = run_purge_once(&app.store, now, &settings).await.unwrap();
+    assert_eq!((again.total(), again.batches), (0, 6));
 
-        let after = scrape(&app).await;
-        let purged = |t: &str| sample(t, "maintenance_purged_rows_total", &[("table", "access_tokens")]);
-        assert!(purged(&after) >= purged(&before) + 25.0, "{after}");
-    }
+    let after = scrape(&app).await;
+    let purged = |t: &str| {
+        sample(
+            t,
+            "maintenance_purged_rows_total",
+            &[("table", "access_tokens")],
+        )
+    };
+    assert!(purged(&after) >= purged(&before) + 25.0, "{after}");
 }
+on_both_engines!(purging_removes_expired_rows_in_bounded_batches_and_keeps_live_ones);

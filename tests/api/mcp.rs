@@ -3,6 +3,7 @@
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::{Value, json};
 
+use crate::helpers::Engine;
 use crate::helpers::{CLAUDE, TEST_CLIENT, TestApp, spawn_app};
 use crate::on_both_engines;
 
@@ -50,156 +51,424 @@ fn challenge(headers: &HeaderMap) -> String {
         .unwrap_or_default()
 }
 
-on_both_engines! {
-    async fn requests_without_a_token_get_401_pointing_at_the_resource_metadata(engine: Engine) {
-        let app = spawn_app(engine).await.unwrap();
-        let metadata_url = format!("{}/.well-known/oauth-protected-resource/mcp", app.settings.issuer());
-        for method in [reqwest::Method::POST, reqwest::Method::GET, reqwest::Method::HEAD, reqwest::Method::DELETE] {
-            let response = app.http.request(method.clone(), app.url("/mcp")).send().await.unwrap();
-            assert_eq!(response.status(), 401, "{method}");
-            let header = challenge(response.headers());
-            assert!(header.starts_with("Bearer "), "{header}");
-            assert!(header.contains(&format!("resource_metadata=\"{metadata_url}\"")), "{header}");
-            assert!(!header.contains("error="), "no error code without a token: {header}");
-        }
-        let response = app.http.post(app.url("/mcp")).bearer_auth("not.a.jwt").send().await.unwrap();
-        assert_eq!(response.status(), 401);
-        assert!(challenge(response.headers()).contains("error=\"invalid_token\""));
+async fn requests_without_a_token_get_401_pointing_at_the_resource_metadata(engine: Engine) {
+    let app = spawn_app(engine).await.unwrap();
+    let metadata_url = format!(
+        "{}/.well-known/oauth-protected-resource/mcp",
+        app.settings.issuer()
+    );
+    for method in [
+        reqwest::Method::POST,
+        reqwest::Method::GET,
+        reqwest::Method::HEAD,
+        reqwest::Method::DELETE,
+    ] {
+        let response = app
+            .http
+            .request(method.clone(), app.url("/mcp"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401, "{method}");
+        let header = challenge(response.headers());
+        assert!(header.starts_with("Bearer "), "{header}");
+        assert!(
+            header.contains(&format!("resource_metadata=\"{metadata_url}\"")),
+            "{header}"
+        );
+        assert!(
+            !header.contains("error="),
+            "no error code without a token: {header}"
+        );
     }
+    let response = app
+        .http
+        .post(app.url("/mcp"))
+        .bearer_auth("not.a.jwt")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    assert!(challenge(response.headers()).contains("error=\"invalid_token\""));
 }
+on_both_engines!(requests_without_a_token_get_401_pointing_at_the_resource_metadata);
 
-on_both_engines! {
-    async fn a_revoked_token_is_refused_at_once(engine: Engine) {
-        let app = spawn_app(engine).await.unwrap();
-        let token = app.client_credentials_token(CLAUDE, Some("mcp:tools")).await;
-        assert_eq!(rpc(&app, "/mcp", &token, initialize(), None).await.0, 200);
-        app.post_form("/oauth/revoke", &[("token", &token), ("client_id", CLAUDE.0), ("client_secret", CLAUDE.1)]).await;
-        let (status, headers, _) = rpc(&app, "/mcp", &token, initialize(), None).await;
-        assert_eq!(status, 401);
-        assert!(challenge(&headers).contains("revoked"));
+async fn a_revoked_token_is_refused_at_once(engine: Engine) {
+    let app = spawn_app(engine).await.unwrap();
+    let token = app
+        .client_credentials_token(CLAUDE, Some("mcp:tools"))
+        .await;
+    assert_eq!(rpc(&app, "/mcp", &token, initialize(), None).await.0, 200);
+    app.post_form(
+        "/oauth/revoke",
+        &[
+            ("token", &token),
+            ("client_id", CLAUDE.0),
+            ("client_secret", CLAUDE.1),
+        ],
+    )
+    .await;
+    let (status, headers, _) = rpc(&app, "/mcp", &token, initialize(), None).await;
+    assert_eq!(status, 401);
+    assert!(challenge(&headers).contains("revoked"));
+}
+on_both_engines!(a_revoked_token_is_refused_at_once);
+
+async fn initialize_list_and_call_work_on_mcp_and_mcp_slash_with_lenient_accept(engine: Engine) {
+    let app = spawn_app(engine).await.unwrap();
+    let token = app
+        .client_credentials_token(
+            CLAUDE,
+            Some("mcp:tools mcp:resources mcp:prompts system:read system:monitor"),
+        )
+        .await;
+    for (path, accept) in [
+        ("/mcp", Some("application/json, text/event-stream")),
+        ("/mcp/", Some("application/json")),
+        ("/mcp", Some("*/*")),
+        ("/mcp", None),
+    ] {
+        let (status, _, body) = rpc(&app, path, &token, initialize(), accept).await;
+        assert_eq!(status, 200, "{path} {accept:?}: {body}");
+        assert_eq!(body["result"]["protocolVersion"], "2025-06-18");
+        assert!(body["result"]["capabilities"]["tools"].is_object());
     }
-}
-
-on_both_engines! {
-    async fn initialize_list_and_call_work_on_mcp_and_mcp_slash_with_lenient_accept(engine: Engine) {
-        let app = spawn_app(engine).await.unwrap();
-        let token = app.client_credentials_token(CLAUDE, Some("mcp:tools mcp:resources mcp:prompts system:read system:monitor")).await;
-        for (path, accept) in [("/mcp", Some("application/json, text/event-stream")), ("/mcp/", Some("application/json")),
-                               ("/mcp", Some("*/*")), ("/mcp", None)] {
-            let (status, _, body) = rpc(&app, path, &token, initialize(), accept).await;
-            assert_eq!(status, 200, "{path} {accept:?}: {body}");
-            assert_eq!(body["result"]["protocolVersion"], "2025-06-18");
-            assert!(body["result"]["capabilities"]["tools"].is_object());
-        }
-        let notification = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
-        assert_eq!(rpc(&app, "/mcp", &token, notification, None).await.0, 202);
-        let (_, _, tools) = rpc(&app, "/mcp", &token, call(2, "tools/list", json!({})), None).await;
-        let names: Vec<&str> = tools["result"]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
-        for expected in ["echo", "calculator", "system_info"] { assert!(names.contains(&expected), "{names:?}"); }
-        let (_, _, echo) = rpc(&app, "/mcp", &token, call(3, "tools/call", json!({"name": "echo", "arguments": {"message": "hi there"}})), None).await;
-        assert_eq!(echo["result"]["content"][0]["text"], "hi there");
-        let (_, _, calc) = rpc(&app, "/mcp", &token, call(4, "tools/call", json!({"name": "calculator", "arguments": {"expression": "2^10 - sqrt(16)"}})), None).await;
-        assert_ne!(calc["result"]["isError"], true, "{calc}");
-        assert!(calc["result"]["content"][0]["text"].as_str().unwrap().contains("1020"), "{calc}");
-        let (_, _, div) = rpc(&app, "/mcp", &token, call(5, "tools/call", json!({"name": "calculator", "arguments": {"expression": "1/0"}})), None).await;
-        assert_eq!(div["result"]["isError"], true, "a tool error, not a protocol error: {div}");
-        let (_, _, metrics) = rpc(&app, "/mcp", &token, call(6, "resources/read", json!({"uri": "system://metrics"})), None).await;
-        assert!(metrics["result"]["contents"][0]["text"].as_str().unwrap().contains("memory"), "{metrics}");
-        let (_, _, missing) = rpc(&app, "/mcp", &token, call(7, "resources/read", json!({"uri": "system://nope"})), None).await;
-        assert_eq!(missing["error"]["code"], -32002, "{missing}");
-        let (_, _, prompt) = rpc(&app, "/mcp", &token, call(8, "prompts/get", json!({"name": "explain_calculation"})), None).await;
-        assert_eq!(prompt["error"]["code"], -32602, "{prompt}");
-        let (_, _, prompt) = rpc(&app, "/mcp", &token, call(9, "prompts/get", json!({"name": "explain_calculation", "arguments": {"expression": "1+2"}})), None).await;
-        assert!(prompt["result"]["messages"].as_array().is_some_and(|m| !m.is_empty()), "{prompt}");
+    let notification = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    assert_eq!(rpc(&app, "/mcp", &token, notification, None).await.0, 202);
+    let (_, _, tools) = rpc(&app, "/mcp", &token, call(2, "tools/list", json!({})), None).await;
+    let names: Vec<&str> = tools["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    for expected in ["echo", "calculator", "system_info"] {
+        assert!(names.contains(&expected), "{names:?}");
     }
+    let (_, _, echo) = rpc(
+        &app,
+        "/mcp",
+        &token,
+        call(
+            3,
+            "tools/call",
+            json!({"name": "echo", "arguments": {"message": "hi there"}}),
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(echo["result"]["content"][0]["text"], "hi there");
+    let (_, _, calc) = rpc(
+        &app,
+        "/mcp",
+        &token,
+        call(
+            4,
+            "tools/call",
+            json!({"name": "calculator", "arguments": {"expression": "2^10 - sqrt(16)"}}),
+        ),
+        None,
+    )
+    .await;
+    assert_ne!(calc["result"]["isError"], true, "{calc}");
+    assert!(
+        calc["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("1020"),
+        "{calc}"
+    );
+    let (_, _, div) = rpc(
+        &app,
+        "/mcp",
+        &token,
+        call(
+            5,
+            "tools/call",
+            json!({"name": "calculator", "arguments": {"expression": "1/0"}}),
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(
+        div["result"]["isError"], true,
+        "a tool error, not a protocol error: {div}"
+    );
+    let (_, _, metrics) = rpc(
+        &app,
+        "/mcp",
+        &token,
+        call(6, "resources/read", json!({"uri": "system://metrics"})),
+        None,
+    )
+    .await;
+    assert!(
+        metrics["result"]["contents"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("memory"),
+        "{metrics}"
+    );
+    let (_, _, missing) = rpc(
+        &app,
+        "/mcp",
+        &token,
+        call(7, "resources/read", json!({"uri": "system://nope"})),
+        None,
+    )
+    .await;
+    assert_eq!(missing["error"]["code"], -32002, "{missing}");
+    let (_, _, prompt) = rpc(
+        &app,
+        "/mcp",
+        &token,
+        call(8, "prompts/get", json!({"name": "explain_calculation"})),
+        None,
+    )
+    .await;
+    assert_eq!(prompt["error"]["code"], -32602, "{prompt}");
+    let (_, _, prompt) = rpc(
+        &app,
+        "/mcp",
+        &token,
+        call(
+            9,
+            "prompts/get",
+            json!({"name": "explain_calculation", "arguments": {"expression": "1+2"}}),
+        ),
+        None,
+    )
+    .await;
+    assert!(
+        prompt["result"]["messages"]
+            .as_array()
+            .is_some_and(|m| !m.is_empty()),
+        "{prompt}"
+    );
 }
+on_both_engines!(initialize_list_and_call_work_on_mcp_and_mcp_slash_with_lenient_accept);
 
-on_both_engines! {
-    async fn calls_outside_the_tokens_scopes_get_403_insufficient_scope(engine: Engine) {
-        let app = spawn_app(engine).await.unwrap();
-        let token = app.client_credentials_token(TEST_CLIENT, Some("mcp:tools mcp:resources system:read")).await;
-        let (status, headers, body) = rpc(&app, "/mcp", &token, call(1, "prompts/list", json!({})), None).await;
-        assert_eq!(status, 403);
-        let header = challenge(&headers);
-        assert!(header.contains("error=\"insufficient_scope\"") && header.contains("scope=\"mcp:prompts\""), "{header}");
-        assert_eq!(body["id"], 1);
-        let (status, headers, _) = rpc(&app, "/mcp", &token, call(2, "resources/read", json!({"uri": "system://metrics"})), None).await;
-        assert_eq!(status, 403);
-        assert!(challenge(&headers).contains("system:monitor"));
-        let (status, _, body) = rpc(&app, "/mcp", &token, call(3, "tools/call", json!({"name": "system_info", "arguments": {}})), None).await;
-        assert_eq!(status, 200, "the test client has system:read: {body}");
-        assert!(body["result"]["structuredContent"].is_object(), "{body}");
+async fn calls_outside_the_tokens_scopes_get_403_insufficient_scope(engine: Engine) {
+    let app = spawn_app(engine).await.unwrap();
+    let token = app
+        .client_credentials_token(TEST_CLIENT, Some("mcp:tools mcp:resources system:read"))
+        .await;
+    let (status, headers, body) = rpc(
+        &app,
+        "/mcp",
+        &token,
+        call(1, "prompts/list", json!({})),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
+    let header = challenge(&headers);
+    assert!(
+        header.contains("error=\"insufficient_scope\"") && header.contains("scope=\"mcp:prompts\""),
+        "{header}"
+    );
+    assert_eq!(body["id"], 1);
+    let (status, headers, _) = rpc(
+        &app,
+        "/mcp",
+        &token,
+        call(2, "resources/read", json!({"uri": "system://metrics"})),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert!(challenge(&headers).contains("system:monitor"));
+    let (status, _, body) = rpc(
+        &app,
+        "/mcp",
+        &token,
+        call(
+            3,
+            "tools/call",
+            json!({"name": "system_info", "arguments": {}}),
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "the test client has system:read: {body}");
+    assert!(body["result"]["structuredContent"].is_object(), "{body}");
 
-        let narrow = app.client_credentials_token(TEST_CLIENT, Some("mcp:tools")).await;
-        let (status, headers, _) = rpc(&app, "/mcp", &narrow, call(4, "tools/call", json!({"name": "system_info", "arguments": {}})), None).await;
-        assert_eq!(status, 403);
-        assert!(challenge(&headers).contains("system:read"));
-        let (_, _, tools) = rpc(&app, "/mcp", &narrow, call(5, "tools/list", json!({})), None).await;
-        let names: Vec<&str> = tools["result"]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
-        assert!(names.contains(&"echo") && !names.contains(&"system_info"), "lists show only usable tools: {names:?}");
-        let resources_only = app.client_credentials_token(TEST_CLIENT, Some("mcp:resources")).await;
-        assert_eq!(rpc(&app, "/mcp", &resources_only, call(6, "tools/list", json!({})), None).await.0, 403);
-    }
+    let narrow = app
+        .client_credentials_token(TEST_CLIENT, Some("mcp:tools"))
+        .await;
+    let (status, headers, _) = rpc(
+        &app,
+        "/mcp",
+        &narrow,
+        call(
+            4,
+            "tools/call",
+            json!({"name": "system_info", "arguments": {}}),
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert!(challenge(&headers).contains("system:read"));
+    let (_, _, tools) = rpc(
+        &app,
+        "/mcp",
+        &narrow,
+        call(5, "tools/list", json!({})),
+        None,
+    )
+    .await;
+    let names: Vec<&str> = tools["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"echo") && !names.contains(&"system_info"),
+        "lists show only usable tools: {names:?}"
+    );
+    let resources_only = app
+        .client_credentials_token(TEST_CLIENT, Some("mcp:resources"))
+        .await;
+    assert_eq!(
+        rpc(
+            &app,
+            "/mcp",
+            &resources_only,
+            call(6, "tools/list", json!({})),
+            None
+        )
+        .await
+        .0,
+        403
+    );
 }
+on_both_engines!(calls_outside_the_tokens_scopes_get_403_insufficient_scope);
 
-on_both_engines! {
-    async fn browser_clients_get_cors_and_bad_origins_or_hosts_get_403(engine: Engine) {
-        let app = spawn_app(engine).await.unwrap();
-        let preflight = app.http.request(reqwest::Method::OPTIONS, app.url("/mcp"))
-            .header("Origin", "http://localhost:6274")
-            .header("Access-Control-Request-Method", "POST")
-            .header("Access-Control-Request-Headers", "authorization, content-type, mcp-protocol-version")
-            .send().await.unwrap();
-        assert!(preflight.status().is_success(), "{}", preflight.status());
-        assert_eq!(preflight.headers()["access-control-allow-origin"], "http://localhost:6274");
-        let token = app.client_credentials_token(CLAUDE, Some("mcp:tools")).await;
-        let response = app.http.post(app.url("/mcp")).bearer_auth(&token).header("Origin", "http://localhost:6274")
-            .json(&initialize()).send().await.unwrap();
+async fn browser_clients_get_cors_and_bad_origins_or_hosts_get_403(engine: Engine) {
+    let app = spawn_app(engine).await.unwrap();
+    let preflight = app
+        .http
+        .request(reqwest::Method::OPTIONS, app.url("/mcp"))
+        .header("Origin", "http://localhost:6274")
+        .header("Access-Control-Request-Method", "POST")
+        .header(
+            "Access-Control-Request-Headers",
+            "authorization, content-type, mcp-protocol-version",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+    assert_eq!(
+        preflight.headers()["access-control-allow-origin"],
+        "http://localhost:6274"
+    );
+    let token = app
+        .client_credentials_token(CLAUDE, Some("mcp:tools"))
+        .await;
+    let response = app
+        .http
+        .post(app.url("/mcp"))
+        .bearer_auth(&token)
+        .header("Origin", "http://localhost:6274")
+        .json(&initialize())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let exposed = response.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_lowercase();
+    assert!(
+        exposed.contains("mcp-session-id") && exposed.contains("www-authenticate"),
+        "{exposed}"
+    );
+    let evil = app
+        .http
+        .post(app.url("/mcp"))
+        .bearer_auth(&token)
+        .header("Origin", "https://evil.example")
+        .json(&initialize())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(evil.status(), 403);
+    let mut headers = HeaderMap::new();
+    headers.insert("host", HeaderValue::from_static("attacker.example"));
+    let rebound = app
+        .http
+        .post(app.url("/mcp"))
+        .bearer_auth(&token)
+        .headers(headers)
+        .json(&initialize())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rebound.status(), 403, "unlisted Host (DNS rebinding)");
+}
+on_both_engines!(browser_clients_get_cors_and_bad_origins_or_hosts_get_403);
+
+async fn protected_resource_metadata_names_the_resource_and_issuer(engine: Engine) {
+    let app = spawn_app(engine).await.unwrap();
+    for path in [
+        "/.well-known/oauth-protected-resource/mcp",
+        "/.well-known/oauth-protected-resource",
+    ] {
+        let response = app
+            .http
+            .get(app.url(path))
+            .header("Origin", "https://anything.example")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), 200);
-        let exposed = response.headers()["access-control-expose-headers"].to_str().unwrap().to_lowercase();
-        assert!(exposed.contains("mcp-session-id") && exposed.contains("www-authenticate"), "{exposed}");
-        let evil = app.http.post(app.url("/mcp")).bearer_auth(&token).header("Origin", "https://evil.example")
-            .json(&initialize()).send().await.unwrap();
-        assert_eq!(evil.status(), 403);
-        let mut headers = HeaderMap::new();
-        headers.insert("host", HeaderValue::from_static("attacker.example"));
-        let rebound = app.http.post(app.url("/mcp")).bearer_auth(&token).headers(headers).json(&initialize()).send().await.unwrap();
-        assert_eq!(rebound.status(), 403, "unlisted Host (DNS rebinding)");
+        assert_eq!(response.headers()["access-control-allow-origin"], "*");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["resource"], app.settings.mcp_resource());
+        assert_eq!(
+            body["authorization_servers"],
+            json!([app.settings.issuer()])
+        );
+        assert_eq!(body["bearer_methods_supported"], json!(["header"]));
+        assert_eq!(body["scopes_supported"].as_array().unwrap().len(), 5);
+        assert!(body["resource_name"].is_string() && body["resource_documentation"].is_string());
     }
 }
+on_both_engines!(protected_resource_metadata_names_the_resource_and_issuer);
 
-on_both_engines! {
-    async fn protected_resource_metadata_names_the_resource_and_issuer(engine: Engine) {
-        let app = spawn_app(engine).await.unwrap();
-        for path in ["/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource"] {
-            let response = app.http.get(app.url(path)).header("Origin", "https://anything.example").send().await.unwrap();
-            assert_eq!(response.status(), 200);
-            assert_eq!(response.headers()["access-control-allow-origin"], "*");
-            let body: Value = response.json().await.unwrap();
-            assert_eq!(body["resource"], app.settings.mcp_resource());
-            assert_eq!(body["authorization_servers"], json!([app.settings.issuer()]));
-            assert_eq!(body["bearer_methods_supported"], json!(["header"]));
-            assert_eq!(body["scopes_supported"].as_array().unwrap().len(), 5);
-            assert!(body["resource_name"].is_string() && body["resource_documentation"].is_string());
-        }
-    }
-}
-
-on_both_engines! {
-    async fn prompt_arguments_complete_behind_the_prompts_scopes(engine: Engine) {
-        let app = spawn_app(engine).await.unwrap();
-        let complete = |prefix: &str| call(1, "completion/complete", json!({
+async fn prompt_arguments_complete_behind_the_prompts_scopes(engine: Engine) {
+    let app = spawn_app(engine).await.unwrap();
+    let complete = |prefix: &str| {
+        call(
+            1,
+            "completion/complete",
+            json!({
             "ref": {"type": "ref/prompt", "name": "system_health_report"},
-            "argument": {"name": "focus", "value": prefix}}));
-        let token = app.client_credentials_token(CLAUDE, Some("mcp:prompts system:monitor")).await;
-        let (status, _, body) = rpc(&app, "/mcp", &token, complete("m"), None).await;
-        assert_eq!(status, 200, "{body}");
-        assert_eq!(body["result"]["completion"]["values"], json!(["memory"]));
-        let (_, _, all) = rpc(&app, "/mcp", &token, complete(""), None).await;
-        assert_eq!(all["result"]["completion"]["values"].as_array().unwrap().len(), 5);
-        let without_monitor = app.client_credentials_token(CLAUDE, Some("mcp:prompts")).await;
-        let (status, headers, _) = rpc(&app, "/mcp", &without_monitor, complete("m"), None).await;
-        assert_eq!(status, 403);
-        assert!(challenge(&headers).contains("system:monitor"));
-    }
+            "argument": {"name": "focus", "value": prefix}}),
+        )
+    };
+    let token = app
+        .client_credentials_token(CLAUDE, Some("mcp:prompts system:monitor"))
+        .await;
+    let (status, _, body) = rpc(&app, "/mcp", &token, complete("m"), None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["result"]["completion"]["values"], json!(["memory"]));
+    let (_, _, all) = rpc(&app, "/mcp", &token, complete(""), None).await;
+    assert_eq!(
+        all["result"]["completion"]["values"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
+    let without_monitor = app
+        .client_credentials_token(CLAUDE, Some("mcp:prompts"))
+        .await;
+    let (status, headers, _) = rpc(&app, "/mcp", &without_monitor, complete("m"), None).await;
+    assert_eq!(status, 403);
+    assert!(challenge(&headers).contains("system:monitor"));
 }
+on_both_engines!(prompt_arguments_complete_behind_the_prompts_scopes);

@@ -5,12 +5,13 @@ use axum::Router;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
-use base64::Engine;
+use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::browser::{authorize, decide, location, query_of, to_consent};
+use crate::helpers::Engine;
 use crate::helpers::{spawn_app, spawn_app_with};
 use crate::on_both_engines;
 
@@ -93,61 +94,146 @@ async fn document_server() -> String {
     base
 }
 
-on_both_engines! {
-    async fn a_metadata_document_client_completes_a_pkce_flow(engine: Engine) {
-        let docs = document_server().await;
-        let app = spawn_app_with(engine, |s| s.clients.metadata_documents_allow_private = true).await.unwrap();
-        let meta: serde_json::Value = app.http.get(app.url("/.well-known/oauth-authorization-server")).send().await.unwrap().json().await.unwrap();
-        assert_eq!(meta["client_id_metadata_document_supported"], true);
-        let client_id = format!("{docs}/good.json");
-        let verifier = "metadata-document-verifier-0123456789-abcdefghijk";
-        let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-        let page = to_consent(&app, &[("response_type", "code"), ("client_id", &client_id), ("redirect_uri", REDIRECT),
-            ("code_challenge", &challenge), ("code_challenge_method", "S256"), ("state", "cimd")]).await;
-        assert!(!page.contains("<b>Doc</b>"), "the document's name is escaped");
-        assert!(page.contains("&#60;b&#62;Doc&#60;/b&#62; client") || page.contains("&lt;b&gt;Doc&lt;/b&gt; client"));
-        let query = query_of(&location(&decide(&app, &page, "approve").await).unwrap());
-        assert_eq!(query["state"], "cimd");
-        let (status, tokens) = app.post_form("/oauth/token", &[("grant_type", "authorization_code"), ("code", &query["code"]),
-            ("redirect_uri", REDIRECT), ("client_id", &client_id), ("code_verifier", verifier)]).await;
-        assert_eq!(status, 200, "{tokens}");
-        let stored = app.store.get_client(&client_id).await.unwrap().unwrap();
-        assert_eq!((stored.origin.as_str(), stored.secret_hash.is_none()), ("metadata", true));
-    }
+async fn a_metadata_document_client_completes_a_pkce_flow(engine: Engine) {
+    let docs = document_server().await;
+    let app = spawn_app_with(engine, |s| {
+        s.clients.metadata_documents_allow_private = true
+    })
+    .await
+    .unwrap();
+    let meta: serde_json::Value = app
+        .http
+        .get(app.url("/.well-known/oauth-authorization-server"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(meta["client_id_metadata_document_supported"], true);
+    let client_id = format!("{docs}/good.json");
+    let verifier = "metadata-document-verifier-0123456789-abcdefghijk";
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    let page = to_consent(
+        &app,
+        &[
+            ("response_type", "code"),
+            ("client_id", &client_id),
+            ("redirect_uri", REDIRECT),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+            ("state", "cimd"),
+        ],
+    )
+    .await;
+    assert!(
+        !page.contains("<b>Doc</b>"),
+        "the document's name is escaped"
+    );
+    assert!(
+        page.contains("&#60;b&#62;Doc&#60;/b&#62; client")
+            || page.contains("&lt;b&gt;Doc&lt;/b&gt; client")
+    );
+    let query = query_of(&location(&decide(&app, &page, "approve").await).unwrap());
+    assert_eq!(query["state"], "cimd");
+    let (status, tokens) = app
+        .post_form(
+            "/oauth/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &query["code"]),
+                ("redirect_uri", REDIRECT),
+                ("client_id", &client_id),
+                ("code_verifier", verifier),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{tokens}");
+    let stored = app.store.get_client(&client_id).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.origin.as_str(), stored.secret_hash.is_none()),
+        ("metadata", true)
+    );
 }
+on_both_engines!(a_metadata_document_client_completes_a_pkce_flow);
 
-on_both_engines! {
-    async fn invalid_documents_are_refused_on_an_error_page_without_redirecting(engine: Engine) {
-        let docs = document_server().await;
-        let app = spawn_app_with(engine, |s| s.clients.metadata_documents_allow_private = true).await.unwrap();
-        for (path, why) in [("/wrong.json", "does not equal"), ("/secret.json", "secret"), ("/no-uris.json", "redirect_uris"),
-                            ("/big.json", "exceeds"), ("/moved.json", "redirects are not followed"), ("/missing.json", "404")] {
-            let client_id = format!("{docs}{path}");
-            let response = authorize(&app, &[("response_type", "code"), ("client_id", &client_id), ("redirect_uri", REDIRECT),
-                ("code_challenge", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"), ("code_challenge_method", "S256")]).await;
-            assert_eq!(response.status(), 400, "{path}");
-            assert!(location(&response).is_none(), "{path} must not redirect");
-            let page = response.text().await.unwrap();
-            assert!(page.contains(why), "{path}: expected {why:?} in the page");
-        }
-        let link_local = authorize(&app, &[("response_type", "code"), ("client_id", "http://169.254.169.254/latest/meta-data"),
-            ("redirect_uri", REDIRECT)]).await;
-        assert_eq!(link_local.status(), 400);
-        assert!(link_local.text().await.unwrap().contains("link-local"), "cloud metadata stays unreachable even in tests");
+async fn invalid_documents_are_refused_on_an_error_page_without_redirecting(engine: Engine) {
+    let docs = document_server().await;
+    let app = spawn_app_with(engine, |s| {
+        s.clients.metadata_documents_allow_private = true
+    })
+    .await
+    .unwrap();
+    for (path, why) in [
+        ("/wrong.json", "does not equal"),
+        ("/secret.json", "secret"),
+        ("/no-uris.json", "redirect_uris"),
+        ("/big.json", "exceeds"),
+        ("/moved.json", "redirects are not followed"),
+        ("/missing.json", "404"),
+    ] {
+        let client_id = format!("{docs}{path}");
+        let response = authorize(
+            &app,
+            &[
+                ("response_type", "code"),
+                ("client_id", &client_id),
+                ("redirect_uri", REDIRECT),
+                (
+                    "code_challenge",
+                    "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+                ),
+                ("code_challenge_method", "S256"),
+            ],
+        )
+        .await;
+        assert_eq!(response.status(), 400, "{path}");
+        assert!(location(&response).is_none(), "{path} must not redirect");
+        let page = response.text().await.unwrap();
+        assert!(page.contains(why), "{path}: expected {why:?} in the page");
     }
+    let link_local = authorize(
+        &app,
+        &[
+            ("response_type", "code"),
+            ("client_id", "http://169.254.169.254/latest/meta-data"),
+            ("redirect_uri", REDIRECT),
+        ],
+    )
+    .await;
+    assert_eq!(link_local.status(), 400);
+    assert!(
+        link_local.text().await.unwrap().contains("link-local"),
+        "cloud metadata stays unreachable even in tests"
+    );
 }
+on_both_engines!(invalid_documents_are_refused_on_an_error_page_without_redirecting);
 
-on_both_engines! {
-    async fn without_the_test_allowance_loopback_and_plain_http_documents_are_refused(engine: Engine) {
-        let docs = document_server().await;
-        let app = spawn_app(engine).await.unwrap();
-        let port = docs.rsplit(':').next().unwrap();
-        for (client_id, why) in [(format!("{docs}/good.json"), "https"), (format!("https://127.0.0.1:{port}/good.json"), "loopback"),
-                                 (format!("https://localhost:{port}/good.json"), "loopback"), ("https://10.0.0.1/c.json".to_string(), "private")] {
-            let response = authorize(&app, &[("response_type", "code"), ("client_id", &client_id), ("redirect_uri", REDIRECT)]).await;
-            assert_eq!(response.status(), 400, "{client_id}");
-            assert!(location(&response).is_none());
-            assert!(response.text().await.unwrap().contains(why), "{client_id}: {why}");
-        }
+async fn without_the_test_allowance_loopback_and_plain_http_documents_are_refused(engine: Engine) {
+    let docs = document_server().await;
+    let app = spawn_app(engine).await.unwrap();
+    let port = docs.rsplit(':').next().unwrap();
+    for (client_id, why) in [
+        (format!("{docs}/good.json"), "https"),
+        (format!("https://127.0.0.1:{port}/good.json"), "loopback"),
+        (format!("https://localhost:{port}/good.json"), "loopback"),
+        ("https://10.0.0.1/c.json".to_string(), "private"),
+    ] {
+        let response = authorize(
+            &app,
+            &[
+                ("response_type", "code"),
+                ("client_id", &client_id),
+                ("redirect_uri", REDIRECT),
+            ],
+        )
+        .await;
+        assert_eq!(response.status(), 400, "{client_id}");
+        assert!(location(&response).is_none());
+        assert!(
+            response.text().await.unwrap().contains(why),
+            "{client_id}: {why}"
+        );
     }
 }
+on_both_engines!(without_the_test_allowance_loopback_and_plain_http_documents_are_refused);

@@ -5,6 +5,7 @@
 use mcp_oauth::config::Settings;
 
 use crate::browser::hidden;
+use crate::helpers::Engine;
 use crate::helpers::{ADMIN_PASSWORD, TestApp, spawn_app_with};
 use crate::on_both_engines;
 
@@ -45,40 +46,73 @@ async fn log_in_from(app: &TestApp, address: &str, username: &str, password: &st
     response.status().as_u16()
 }
 
-on_both_engines! {
-    async fn behind_a_trusted_proxy_one_addresss_failures_do_not_refuse_another_address(engine: Engine) {
-        let app = spawn_app_with(engine, behind_local_proxy).await.unwrap();
-        for i in 0..5 {
-            let status = log_in_from(&app, "203.0.113.7", &format!("ghost{i}"), "wrong-password").await;
-            assert_eq!(status, 401);
-        }
-        assert_eq!(log_in_from(&app, "203.0.113.7", "admin", ADMIN_PASSWORD).await, 429,
-            "the failing address itself is throttled");
-        assert_eq!(log_in_from(&app, "198.51.100.8", "admin", ADMIN_PASSWORD).await, 303,
-            "another forwarded address logs in");
-        let logins = app.audit_events("user_login", 1).await;
-        assert_eq!(logins[0].ip.as_deref(), Some("198.51.100.8"), "the audit names the client, not the proxy");
-        assert!(logins[0].detail.contains("198.51.100.8"), "{}", logins[0].detail);
+async fn behind_a_trusted_proxy_one_addresss_failures_do_not_refuse_another_address(
+    engine: Engine,
+) {
+    let app = spawn_app_with(engine, behind_local_proxy).await.unwrap();
+    for i in 0..5 {
+        let status = log_in_from(&app, "203.0.113.7", &format!("ghost{i}"), "wrong-password").await;
+        assert_eq!(status, 401);
     }
+    assert_eq!(
+        log_in_from(&app, "203.0.113.7", "admin", ADMIN_PASSWORD).await,
+        429,
+        "the failing address itself is throttled"
+    );
+    assert_eq!(
+        log_in_from(&app, "198.51.100.8", "admin", ADMIN_PASSWORD).await,
+        303,
+        "another forwarded address logs in"
+    );
+    let logins = app.audit_events("user_login", 1).await;
+    assert_eq!(
+        logins[0].ip.as_deref(),
+        Some("198.51.100.8"),
+        "the audit names the client, not the proxy"
+    );
+    assert!(
+        logins[0].detail.contains("198.51.100.8"),
+        "{}",
+        logins[0].detail
+    );
 }
+on_both_engines!(behind_a_trusted_proxy_one_addresss_failures_do_not_refuse_another_address);
 
-on_both_engines! {
-    async fn a_locked_account_still_admits_the_right_password_from_a_clean_address_and_audits_it(engine: Engine) {
-        let app = spawn_app_with(engine, behind_local_proxy).await.unwrap();
-        // Five guesses at the account, each from a different address, as a botnet would.
-        for i in 1..=5 {
-            assert_eq!(log_in_from(&app, &format!("203.0.113.{i}"), "ADMIN", "wrong-password").await, 401);
-        }
-        let locked = app.audit_events("login_account_locked", 1).await;
-        assert_eq!(locked.len(), 1, "the lock is audited once");
-        // A guessing address is refused even the right password while the account is locked.
-        assert_eq!(log_in_from(&app, "203.0.113.1", "admin", ADMIN_PASSWORD).await, 429);
-        // A clean address may try once; after its own failure it is refused for this account.
-        assert_eq!(log_in_from(&app, "198.51.100.30", "admin", "wrong-again").await, 401);
-        assert_eq!(log_in_from(&app, "198.51.100.30", "admin", ADMIN_PASSWORD).await, 429);
-        // The owner, from an address with no failures, gets in, and that is audited.
-        assert_eq!(log_in_from(&app, "198.51.100.20", "admin", ADMIN_PASSWORD).await, 303);
-        let past = app.audit_events("login_past_account_lock", 1).await;
-        assert_eq!(past[0].ip.as_deref(), Some("198.51.100.20"));
+async fn a_locked_account_still_admits_the_right_password_from_a_clean_address_and_audits_it(
+    engine: Engine,
+) {
+    let app = spawn_app_with(engine, behind_local_proxy).await.unwrap();
+    // Five guesses at the account, each from a different address, as a botnet would.
+    for i in 1..=5 {
+        assert_eq!(
+            log_in_from(&app, &format!("203.0.113.{i}"), "ADMIN", "wrong-password").await,
+            401
+        );
     }
+    let locked = app.audit_events("login_account_locked", 1).await;
+    assert_eq!(locked.len(), 1, "the lock is audited once");
+    // A guessing address is refused even the right password while the account is locked.
+    assert_eq!(
+        log_in_from(&app, "203.0.113.1", "admin", ADMIN_PASSWORD).await,
+        429
+    );
+    // A clean address may try once; after its own failure it is refused for this account.
+    assert_eq!(
+        log_in_from(&app, "198.51.100.30", "admin", "wrong-again").await,
+        401
+    );
+    assert_eq!(
+        log_in_from(&app, "198.51.100.30", "admin", ADMIN_PASSWORD).await,
+        429
+    );
+    // The owner, from an address with no failures, gets in, and that is audited.
+    assert_eq!(
+        log_in_from(&app, "198.51.100.20", "admin", ADMIN_PASSWORD).await,
+        303
+    );
+    let past = app.audit_events("login_past_account_lock", 1).await;
+    assert_eq!(past[0].ip.as_deref(), Some("198.51.100.20"));
 }
+on_both_engines!(
+    a_locked_account_still_admits_the_right_password_from_a_clean_address_and_audits_it
+);

@@ -3,6 +3,7 @@
 
 use serde_json::{Value, json};
 
+use crate::helpers::Engine;
 use crate::helpers::{CLAUDE, TEST_CLIENT, TestApp, spawn_app_with};
 use crate::on_both_engines;
 
@@ -43,41 +44,106 @@ fn tools_list(id: i64) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "method": "tools/list", "params": {}})
 }
 
-on_both_engines! {
-    async fn another_token_cannot_use_or_delete_someone_elses_mcp_session(engine: Engine) {
-        let app = spawn_app_with(engine, |s| s.mcp.stateful = true).await.unwrap();
-        let owner = app.client_credentials_token(CLAUDE, Some("mcp:tools")).await;
-        let stranger = app.client_credentials_token(TEST_CLIENT, Some("mcp:tools")).await;
-        let (status, session) = send(&app, &owner, None, Some(initialize())).await;
-        assert_eq!(status, 200);
-        let session = session.expect("a stateful initialize opens a session");
-        let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
-        assert_eq!(send(&app, &owner, Some(&session), Some(initialized)).await.0, 202);
-        assert_eq!(send(&app, &owner, Some(&session), Some(tools_list(2))).await.0, 200);
+async fn another_token_cannot_use_or_delete_someone_elses_mcp_session(engine: Engine) {
+    let app = spawn_app_with(engine, |s| s.mcp.stateful = true)
+        .await
+        .unwrap();
+    let owner = app
+        .client_credentials_token(CLAUDE, Some("mcp:tools"))
+        .await;
+    let stranger = app
+        .client_credentials_token(TEST_CLIENT, Some("mcp:tools"))
+        .await;
+    let (status, session) = send(&app, &owner, None, Some(initialize())).await;
+    assert_eq!(status, 200);
+    let session = session.expect("a stateful initialize opens a session");
+    let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    assert_eq!(
+        send(&app, &owner, Some(&session), Some(initialized))
+            .await
+            .0,
+        202
+    );
+    assert_eq!(
+        send(&app, &owner, Some(&session), Some(tools_list(2)))
+            .await
+            .0,
+        200
+    );
 
-        assert_eq!(send(&app, &stranger, Some(&session), Some(tools_list(3))).await.0, 404, "another client's token");
-        assert_eq!(send(&app, &stranger, Some(&session), None).await.0, 404, "nor may it end the session");
-        assert_eq!(send(&app, &owner, Some(&session), Some(tools_list(4))).await.0, 200, "the owner's session is intact");
+    assert_eq!(
+        send(&app, &stranger, Some(&session), Some(tools_list(3)))
+            .await
+            .0,
+        404,
+        "another client's token"
+    );
+    assert_eq!(
+        send(&app, &stranger, Some(&session), None).await.0,
+        404,
+        "nor may it end the session"
+    );
+    assert_eq!(
+        send(&app, &owner, Some(&session), Some(tools_list(4)))
+            .await
+            .0,
+        200,
+        "the owner's session is intact"
+    );
 
-        assert!(send(&app, &owner, Some(&session), None).await.0 < 300, "the owner ends it");
-        assert_eq!(send(&app, &owner, Some(&session), Some(tools_list(5))).await.0, 404, "gone");
-    }
+    assert!(
+        send(&app, &owner, Some(&session), None).await.0 < 300,
+        "the owner ends it"
+    );
+    assert_eq!(
+        send(&app, &owner, Some(&session), Some(tools_list(5)))
+            .await
+            .0,
+        404,
+        "gone"
+    );
 }
+on_both_engines!(another_token_cannot_use_or_delete_someone_elses_mcp_session);
 
-on_both_engines! {
-    async fn another_user_of_the_same_client_cannot_use_the_session(engine: Engine) {
-        let app = spawn_app_with(engine, |s| s.mcp.stateful = true).await.unwrap();
-        let owner = app.client_credentials_token(CLAUDE, Some("mcp:tools")).await;
-        let (status, session) = send(&app, &owner, None, Some(initialize())).await;
-        assert_eq!(status, 200);
-        let session = session.unwrap();
-        // A token of the same client for a user (the admin, through a code): other subject.
-        let code = app.issue_code(CLAUDE.0, crate::helpers::CLAUDE_CALLBACK, "mcp:tools", None).await;
-        let (status, tokens) = app.post_form("/oauth/token", &[("grant_type", "authorization_code"), ("code", &code),
-            ("redirect_uri", crate::helpers::CLAUDE_CALLBACK), ("client_id", CLAUDE.0), ("client_secret", CLAUDE.1)]).await;
-        assert_eq!(status, 200, "{tokens}");
-        let user_token = tokens["access_token"].as_str().unwrap();
-        assert_eq!(send(&app, user_token, Some(&session), Some(tools_list(2))).await.0, 404);
-        assert_eq!(send(&app, &owner, Some(&session), Some(tools_list(3))).await.0, 200);
-    }
+async fn another_user_of_the_same_client_cannot_use_the_session(engine: Engine) {
+    let app = spawn_app_with(engine, |s| s.mcp.stateful = true)
+        .await
+        .unwrap();
+    let owner = app
+        .client_credentials_token(CLAUDE, Some("mcp:tools"))
+        .await;
+    let (status, session) = send(&app, &owner, None, Some(initialize())).await;
+    assert_eq!(status, 200);
+    let session = session.unwrap();
+    // A token of the same client for a user (the admin, through a code): other subject.
+    let code = app
+        .issue_code(CLAUDE.0, crate::helpers::CLAUDE_CALLBACK, "mcp:tools", None)
+        .await;
+    let (status, tokens) = app
+        .post_form(
+            "/oauth/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", crate::helpers::CLAUDE_CALLBACK),
+                ("client_id", CLAUDE.0),
+                ("client_secret", CLAUDE.1),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{tokens}");
+    let user_token = tokens["access_token"].as_str().unwrap();
+    assert_eq!(
+        send(&app, user_token, Some(&session), Some(tools_list(2)))
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        send(&app, &owner, Some(&session), Some(tools_list(3)))
+            .await
+            .0,
+        200
+    );
 }
+on_both_engines!(another_user_of_the_same_client_cannot_use_the_session);

@@ -4,6 +4,7 @@
 use mcp_oauth::storage::{AccessTokenRecord, unix_now};
 use mcp_oauth::tokens::jwt::{self, AccessClaims};
 
+use crate::helpers::Engine;
 use crate::helpers::{CLAUDE, CLAUDE_CALLBACK, TestApp, spawn_app};
 use crate::on_both_engines;
 
@@ -53,82 +54,160 @@ async fn protected_status(app: &TestApp, token: &str) -> u16 {
         .as_u16()
 }
 
-on_both_engines! {
-    async fn a_revoked_token_is_refused_during_the_leeway_after_exp(engine: Engine) {
-        let app = spawn_app(engine).await.unwrap();
-        let (token, _) = mint(&app, -5, None).await;
-        assert_eq!(protected_status(&app, &token).await, 200, "5 s past exp is inside the leeway");
-        let (status, _) = app.post_form("/oauth/revoke", &[("token", &token), ("client_id", CLAUDE.0),
-            ("client_secret", CLAUDE.1)]).await;
-        assert_eq!(status, 200);
-        assert_eq!(protected_status(&app, &token).await, 401);
-        // The periodic poll also prunes the in-memory set; the token must survive that prune.
-        app.auth.revocations.poll(&app.store).await.unwrap();
-        assert_eq!(protected_status(&app, &token).await, 401, "still refused after a poll");
-        // An instance starting now loads the revocation set from the database.
-        let other = app.another_instance().await;
-        assert_eq!(protected_status(&other, &token).await, 401, "a fresh instance refuses it too");
-    }
+async fn a_revoked_token_is_refused_during_the_leeway_after_exp(engine: Engine) {
+    let app = spawn_app(engine).await.unwrap();
+    let (token, _) = mint(&app, -5, None).await;
+    assert_eq!(
+        protected_status(&app, &token).await,
+        200,
+        "5 s past exp is inside the leeway"
+    );
+    let (status, _) = app
+        .post_form(
+            "/oauth/revoke",
+            &[
+                ("token", &token),
+                ("client_id", CLAUDE.0),
+                ("client_secret", CLAUDE.1),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(protected_status(&app, &token).await, 401);
+    // The periodic poll also prunes the in-memory set; the token must survive that prune.
+    app.auth.revocations.poll(&app.store).await.unwrap();
+    assert_eq!(
+        protected_status(&app, &token).await,
+        401,
+        "still refused after a poll"
+    );
+    // An instance starting now loads the revocation set from the database.
+    let other = app.another_instance().await;
+    assert_eq!(
+        protected_status(&other, &token).await,
+        401,
+        "a fresh instance refuses it too"
+    );
 }
+on_both_engines!(a_revoked_token_is_refused_during_the_leeway_after_exp);
 
-on_both_engines! {
-    async fn revoking_a_grant_just_after_its_access_tokens_exp_still_revokes_that_token(engine: Engine) {
-        let app = spawn_app(engine).await.unwrap();
-        let code = app.issue_code(CLAUDE.0, CLAUDE_CALLBACK, "mcp:tools", None).await;
-        let (status, tokens) = app.post_form("/oauth/token", &[("grant_type", "authorization_code"), ("code", &code),
-            ("redirect_uri", CLAUDE_CALLBACK), ("client_id", CLAUDE.0), ("client_secret", CLAUDE.1)]).await;
-        assert_eq!(status, 200, "{tokens}");
-        let refresh = tokens["refresh_token"].as_str().unwrap();
-        let grant_id: String = sqlx::query_scalar("SELECT grant_id FROM refresh_tokens")
-            .fetch_one(app.store.pool()).await.unwrap();
-        // An earlier access token of the same grant whose exp passed 5 s ago.
-        let (token, _) = mint(&app, -5, Some(&grant_id)).await;
-        assert_eq!(protected_status(&app, &token).await, 200);
-        let (status, _) = app.post_form("/oauth/revoke", &[("token", refresh), ("token_type_hint", "refresh_token"),
-            ("client_id", CLAUDE.0), ("client_secret", CLAUDE.1)]).await;
-        assert_eq!(status, 200);
-        assert_eq!(protected_status(&app, &token).await, 401, "the grant's token is refused here");
-        let other = app.another_instance().await;
-        assert_eq!(protected_status(&other, &token).await, 401, "and on an instance started afterwards");
-    }
+async fn revoking_a_grant_just_after_its_access_tokens_exp_still_revokes_that_token(
+    engine: Engine,
+) {
+    let app = spawn_app(engine).await.unwrap();
+    let code = app
+        .issue_code(CLAUDE.0, CLAUDE_CALLBACK, "mcp:tools", None)
+        .await;
+    let (status, tokens) = app
+        .post_form(
+            "/oauth/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", CLAUDE_CALLBACK),
+                ("client_id", CLAUDE.0),
+                ("client_secret", CLAUDE.1),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{tokens}");
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let grant_id: String = sqlx::query_scalar("SELECT grant_id FROM refresh_tokens")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    // An earlier access token of the same grant whose exp passed 5 s ago.
+    let (token, _) = mint(&app, -5, Some(&grant_id)).await;
+    assert_eq!(protected_status(&app, &token).await, 200);
+    let (status, _) = app
+        .post_form(
+            "/oauth/revoke",
+            &[
+                ("token", refresh),
+                ("token_type_hint", "refresh_token"),
+                ("client_id", CLAUDE.0),
+                ("client_secret", CLAUDE.1),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        protected_status(&app, &token).await,
+        401,
+        "the grant's token is refused here"
+    );
+    let other = app.another_instance().await;
+    assert_eq!(
+        protected_status(&other, &token).await,
+        401,
+        "and on an instance started afterwards"
+    );
 }
+on_both_engines!(revoking_a_grant_just_after_its_access_tokens_exp_still_revokes_that_token);
 
-on_both_engines! {
-    async fn a_revocation_stamped_by_a_lagging_clock_still_reaches_another_instance(engine: Engine) {
-        let app = spawn_app(engine).await.unwrap();
-        let other = app.another_instance().await;
-        let token = app.client_credentials_token(CLAUDE, Some("mcp:tools")).await;
-        let jti = crate::security_revocation::jti_of(&token);
-        assert_eq!(protected_status(&app, &token).await, 200);
-        app.auth.revocations.poll(&app.store).await.unwrap();
-        // The other instance's clock is a minute behind (or its commit lagged its timestamp by
-        // as much): the revoked_at it writes is far older than this instance's last poll.
-        assert!(other.store.revoke_access_token(&jti, unix_now() - 60).await.unwrap());
-        app.auth.revocations.poll(&app.store).await.unwrap();
-        assert!(app.auth.revocations.contains(&jti), "the poll saw the revocation");
-        assert_eq!(protected_status(&app, &token).await, 401);
-    }
+async fn a_revocation_stamped_by_a_lagging_clock_still_reaches_another_instance(engine: Engine) {
+    let app = spawn_app(engine).await.unwrap();
+    let other = app.another_instance().await;
+    let token = app
+        .client_credentials_token(CLAUDE, Some("mcp:tools"))
+        .await;
+    let jti = crate::security_revocation::jti_of(&token);
+    assert_eq!(protected_status(&app, &token).await, 200);
+    app.auth.revocations.poll(&app.store).await.unwrap();
+    // The other instance's clock is a minute behind (or its commit lagged its timestamp by
+    // as much): the revoked_at it writes is far older than this instance's last poll.
+    assert!(
+        other
+            .store
+            .revoke_access_token(&jti, unix_now() - 60)
+            .await
+            .unwrap()
+    );
+    app.auth.revocations.poll(&app.store).await.unwrap();
+    assert!(
+        app.auth.revocations.contains(&jti),
+        "the poll saw the revocation"
+    );
+    assert_eq!(protected_status(&app, &token).await, 401);
 }
+on_both_engines!(a_revocation_stamped_by_a_lagging_clock_still_reaches_another_instance);
 
-on_both_engines! {
-    async fn a_grant_revoked_with_a_lagging_clock_still_reaches_another_instance(engine: Engine) {
-        let app = spawn_app(engine).await.unwrap();
-        let other = app.another_instance().await;
-        let code = app.issue_code(CLAUDE.0, CLAUDE_CALLBACK, "mcp:tools", None).await;
-        let (status, tokens) = app.post_form("/oauth/token", &[("grant_type", "authorization_code"), ("code", &code),
-            ("redirect_uri", CLAUDE_CALLBACK), ("client_id", CLAUDE.0), ("client_secret", CLAUDE.1)]).await;
-        assert_eq!(status, 200, "{tokens}");
-        let access = tokens["access_token"].as_str().unwrap();
-        assert_eq!(protected_status(&app, access).await, 200);
-        let grant_id: String = sqlx::query_scalar("SELECT grant_id FROM refresh_tokens")
-            .fetch_one(app.store.pool()).await.unwrap();
-        app.auth.revocations.poll(&app.store).await.unwrap();
-        let revoked = other.store.revoke_grant(&grant_id, unix_now() - 60).await.unwrap();
-        assert_eq!(revoked.len(), 1);
-        app.auth.revocations.poll(&app.store).await.unwrap();
-        assert_eq!(protected_status(&app, access).await, 401);
-    }
+async fn a_grant_revoked_with_a_lagging_clock_still_reaches_another_instance(engine: Engine) {
+    let app = spawn_app(engine).await.unwrap();
+    let other = app.another_instance().await;
+    let code = app
+        .issue_code(CLAUDE.0, CLAUDE_CALLBACK, "mcp:tools", None)
+        .await;
+    let (status, tokens) = app
+        .post_form(
+            "/oauth/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", CLAUDE_CALLBACK),
+                ("client_id", CLAUDE.0),
+                ("client_secret", CLAUDE.1),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{tokens}");
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(protected_status(&app, access).await, 200);
+    let grant_id: String = sqlx::query_scalar("SELECT grant_id FROM refresh_tokens")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    app.auth.revocations.poll(&app.store).await.unwrap();
+    let revoked = other
+        .store
+        .revoke_grant(&grant_id, unix_now() - 60)
+        .await
+        .unwrap();
+    assert_eq!(revoked.len(), 1);
+    app.auth.revocations.poll(&app.store).await.unwrap();
+    assert_eq!(protected_status(&app, access).await, 401);
 }
+on_both_engines!(a_grant_revoked_with_a_lagging_clock_still_reaches_another_instance);
 
 /// The `jti` claim of a JWT, read without verifying it.
 pub fn jti_of(jwt: &str) -> String {

@@ -3,6 +3,7 @@
 
 use serde_json::json;
 
+use crate::helpers::Engine;
 use crate::helpers::{TEST_CLIENT, TestApp, spawn_app};
 use crate::on_both_engines;
 
@@ -36,25 +37,77 @@ async fn over_mcp(
     challenged_scopes(&response)
 }
 
-on_both_engines! {
-    async fn the_rest_403_challenge_names_every_scope_the_call_needs_as_mcp_does(engine: Engine) {
-        let app = spawn_app(engine).await.unwrap();
-        let tools_only = app.client_credentials_token(TEST_CLIENT, Some("mcp:tools")).await;
-        let rest = app.http.post(app.url("/mcp/protected/call/system_info")).bearer_auth(&tools_only)
-            .json(&json!({})).send().await.unwrap();
-        let rest = challenged_scopes(&rest);
-        assert_eq!(rest, ["mcp:tools", "system:read"], "the held mcp:tools is named too");
-        assert_eq!(rest, over_mcp(&app, &tools_only, "tools/call", json!({"name": "system_info", "arguments": {}})).await);
+async fn the_rest_403_challenge_names_every_scope_the_call_needs_as_mcp_does(engine: Engine) {
+    let app = spawn_app(engine).await.unwrap();
+    let tools_only = app
+        .client_credentials_token(TEST_CLIENT, Some("mcp:tools"))
+        .await;
+    let rest = app
+        .http
+        .post(app.url("/mcp/protected/call/system_info"))
+        .bearer_auth(&tools_only)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    let rest = challenged_scopes(&rest);
+    assert_eq!(
+        rest,
+        ["mcp:tools", "system:read"],
+        "the held mcp:tools is named too"
+    );
+    assert_eq!(
+        rest,
+        over_mcp(
+            &app,
+            &tools_only,
+            "tools/call",
+            json!({"name": "system_info", "arguments": {}})
+        )
+        .await
+    );
 
-        let resources_only = app.client_credentials_token(TEST_CLIENT, Some("mcp:resources")).await;
-        let rest = app.http.get(app.url("/mcp/protected/resources/platform")).bearer_auth(&resources_only).send().await.unwrap();
-        let rest = challenged_scopes(&rest);
-        assert_eq!(rest, ["mcp:resources", "system:read"]);
-        assert_eq!(rest, over_mcp(&app, &resources_only, "resources/read", json!({"uri": "system://platform"})).await);
+    let resources_only = app
+        .client_credentials_token(TEST_CLIENT, Some("mcp:resources"))
+        .await;
+    let rest = app
+        .http
+        .get(app.url("/mcp/protected/resources/platform"))
+        .bearer_auth(&resources_only)
+        .send()
+        .await
+        .unwrap();
+    let rest = challenged_scopes(&rest);
+    assert_eq!(rest, ["mcp:resources", "system:read"]);
+    assert_eq!(
+        rest,
+        over_mcp(
+            &app,
+            &resources_only,
+            "resources/read",
+            json!({"uri": "system://platform"})
+        )
+        .await
+    );
 
-        // Without the base scope: the base scope and the resource's own scope.
-        let rest = app.http.get(app.url("/mcp/protected/resources/platform")).bearer_auth(&tools_only).send().await.unwrap();
-        let rest = challenged_scopes(&rest);
-        assert_eq!(rest, over_mcp(&app, &tools_only, "resources/read", json!({"uri": "system://platform"})).await);
-    }
+    // Without the base scope: the base scope and the resource's own scope.
+    let rest = app
+        .http
+        .get(app.url("/mcp/protected/resources/platform"))
+        .bearer_auth(&tools_only)
+        .send()
+        .await
+        .unwrap();
+    let rest = challenged_scopes(&rest);
+    assert_eq!(
+        rest,
+        over_mcp(
+            &app,
+            &tools_only,
+            "resources/read",
+            json!({"uri": "system://platform"})
+        )
+        .await
+    );
 }
+on_both_engines!(the_rest_403_challenge_names_every_scope_the_call_needs_as_mcp_does);

@@ -1,5 +1,6 @@
 //! In-process TLS: a self-signed certificate made in the test, HTTP/1.1 and HTTP/2 by ALPN.
 
+use crate::helpers::Engine;
 use crate::helpers::spawn_app_with;
 use crate::on_both_engines;
 
@@ -15,28 +16,44 @@ fn self_signed() -> (tempfile::TempDir, String) {
     (dir, pem)
 }
 
-on_both_engines! {
-    async fn the_server_terminates_tls_with_http1_and_http2(engine: Engine) {
-        let (dir, pem) = self_signed();
-        let app = spawn_app_with(engine, |s| {
-            s.server.tls.cert = Some(dir.path().join("cert.pem"));
-            s.server.tls.key = Some(dir.path().join("key.pem"));
-        })
-        .await
+async fn the_server_terminates_tls_with_http1_and_http2(engine: Engine) {
+    let (dir, pem) = self_signed();
+    let app = spawn_app_with(engine, |s| {
+        s.server.tls.cert = Some(dir.path().join("cert.pem"));
+        s.server.tls.key = Some(dir.path().join("key.pem"));
+    })
+    .await
+    .unwrap();
+    let url = format!(
+        "https://localhost:{}/healthz",
+        app.address.rsplit(':').next().unwrap()
+    );
+    let root = reqwest::Certificate::from_pem(pem.as_bytes()).unwrap();
+    let h1 = reqwest::Client::builder()
+        .add_root_certificate(root.clone())
+        .http1_only()
+        .build()
         .unwrap();
-        let url = format!("https://localhost:{}/healthz", app.address.rsplit(':').next().unwrap());
-        let root = reqwest::Certificate::from_pem(pem.as_bytes()).unwrap();
-        let h1 = reqwest::Client::builder().add_root_certificate(root.clone()).http1_only().build().unwrap();
-        let response = h1.get(&url).send().await.expect("TLS handshake");
-        assert_eq!(response.status(), 200);
-        assert_eq!(response.version(), reqwest::Version::HTTP_11);
-        let h2 = reqwest::Client::builder().add_root_certificate(root).build().unwrap();
-        let response = h2.get(&url).send().await.unwrap();
-        assert_eq!((response.status().as_u16(), response.version()), (200, reqwest::Version::HTTP_2), "ALPN picks h2");
-        let plain = app.http.get(app.url("/healthz")).send().await;
-        assert!(plain.is_err() || !plain.unwrap().status().is_success(), "plain http is not served on the TLS port");
-    }
+    let response = h1.get(&url).send().await.expect("TLS handshake");
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.version(), reqwest::Version::HTTP_11);
+    let h2 = reqwest::Client::builder()
+        .add_root_certificate(root)
+        .build()
+        .unwrap();
+    let response = h2.get(&url).send().await.unwrap();
+    assert_eq!(
+        (response.status().as_u16(), response.version()),
+        (200, reqwest::Version::HTTP_2),
+        "ALPN picks h2"
+    );
+    let plain = app.http.get(app.url("/healthz")).send().await;
+    assert!(
+        plain.is_err() || !plain.unwrap().status().is_success(),
+        "plain http is not served on the TLS port"
+    );
 }
+on_both_engines!(the_server_terminates_tls_with_http1_and_http2);
 
 #[test]
 fn tls_settings_must_come_in_pairs_and_name_real_files() {
