@@ -39,3 +39,35 @@ pub fn origin_allowed(settings: &Settings, origin: &str) -> bool {
     }
     Url::parse(origin).is_ok_and(|url| url.scheme() == "http" && is_loopback(&url))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Overrides;
+
+    fn settings(env: &[(&str, &str)]) -> Settings {
+        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+        Settings::load_from(&Overrides::default(), env).unwrap()
+    }
+
+    #[test]
+    fn the_public_origin_loopback_and_listed_origins_are_allowed_and_nothing_else() {
+        let s = settings(&[("MCP_OAUTH__SERVER__PUBLIC_URL", "https://mcp.example")]);
+        assert!(origin_allowed(&s, "https://mcp.example"));
+        assert!(origin_allowed(&s, "http://localhost:6274"));
+        assert!(origin_allowed(&s, "https://claude.ai"));
+        assert!(!origin_allowed(&s, "https://evil.example"));
+        assert!(!origin_allowed(&s, "https://localhost:6274"));
+    }
+
+    #[test]
+    fn hosts_are_loopback_and_the_public_host_unless_any_is_allowed() {
+        let s = settings(&[("MCP_OAUTH__SERVER__PUBLIC_URL", "https://mcp.example")]);
+        assert_eq!(
+            allowed_hosts(&s),
+            ["localhost", "127.0.0.1", "[::1]", "mcp.example"]
+        );
+        let any = settings(&[("MCP_OAUTH__MCP__ALLOWED_HOSTS", "*")]);
+        assert!(allowed_hosts(&any).is_empty());
+    }
+}

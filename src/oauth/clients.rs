@@ -297,3 +297,17 @@ pub fn default_grant_types(confidential: bool) -> Vec<String> {
     }
     grants
 }
+
+#[cfg(test)]
+mod default_grant_tests {
+    use super::*;
+
+    #[test]
+    fn only_confidential_clients_get_client_credentials_by_default() {
+        assert_eq!(
+            default_grant_types(false),
+            [GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN]
+        );
+        assert!(default_grant_types(true).contains(&GRANT_CLIENT_CREDENTIALS.to_string()));
+    }
+}

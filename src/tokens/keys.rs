@@ -250,3 +250,20 @@ impl KeyState {
 pub fn retire_grace(access_ttl_secs: i64) -> i64 {
     access_ttl_secs + storage::EXPIRY_LEEWAY_SECS
 }
+
+#[cfg(test)]
+mod key_state_tests {
+    use super::*;
+
+    #[test]
+    fn a_key_is_pre_published_then_active_then_retired_then_expired() {
+        let mut key = generate_key(100, false).unwrap();
+        assert_eq!(KeyState::of(&key, 100), KeyState::PrePublished);
+        key.activated_at = Some(200);
+        assert_eq!(KeyState::of(&key, 200), KeyState::Active);
+        key.retired_at = Some(300);
+        key.publish_until = Some(400);
+        assert_eq!(KeyState::of(&key, 399).label(), "retired (still published)");
+        assert_eq!(KeyState::of(&key, 400).label(), "expired");
+    }
+}
