@@ -1,4 +1,4 @@
-//! Entry point: parse the command line and hand over to `cli::run`.
+//! Entry point: parse the command line and hand over to `cli::dispatch::run`.
 
 use clap::Parser;
 
@@ -16,7 +16,7 @@ fn main() -> std::process::ExitCode {
 #[tokio::main]
 async fn run() -> std::process::ExitCode {
     let cli = mcp_oauth::cli::Cli::parse();
-    match mcp_oauth::cli::run(cli).await {
+    match mcp_oauth::cli::dispatch::run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");

@@ -10,7 +10,7 @@ use tokio::net::TcpListener;
 use crate::config::Settings;
 use crate::http::client_address::TrustedProxies;
 use crate::http::rate_limit::RateLimits;
-use crate::http::{self, AppState, AppStateInner};
+use crate::http::{self, AppState, AppStateInner, mcp_policy};
 use crate::maintenance;
 use crate::mcp::{McpHttpSettings, McpServer, ServerIdentity, streamable_http_service};
 use crate::oauth::{AuthServer, clients, users};
@@ -99,7 +99,7 @@ impl Application {
             None
         };
         let rate_limits = RateLimits::new(&settings.rate_limits)?;
-        let trusted_proxies = Arc::new(TrustedProxies::new(settings.trusted_proxy_nets()?));
+        let trusted_proxies = Arc::new(TrustedProxies::from_settings(&settings)?);
         let settings = Arc::new(settings);
         let auth = AuthServer::start(settings.clone(), store.clone()).await?;
         tokio::spawn(auth.clone().sync_forever(Duration::from_secs(2)));
@@ -115,7 +115,7 @@ impl Application {
         let mcp_http = streamable_http_service(
             mcp.clone(),
             McpHttpSettings {
-                allowed_hosts: settings.mcp_allowed_hosts(),
+                allowed_hosts: mcp_policy::allowed_hosts(&settings),
                 stateful: settings.mcp.stateful,
             },
         );

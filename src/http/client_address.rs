@@ -6,6 +6,8 @@ use std::net::{IpAddr, SocketAddr};
 use axum::http::HeaderMap;
 use ipnet::IpNet;
 
+use crate::config::{Settings, parse_trusted_proxy};
+
 /// The resolved caller, in request extensions.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddress {
@@ -20,6 +22,11 @@ pub struct TrustedProxies(Vec<IpNet>);
 impl TrustedProxies {
     pub fn new(nets: Vec<IpNet>) -> Self {
         Self(nets)
+    }
+
+    /// The proxies `server.trusted_proxies` names.
+    pub fn from_settings(settings: &Settings) -> anyhow::Result<Self> {
+        settings.trusted_proxy_nets().map(Self::new)
     }
 
     fn trusts(&self, ip: IpAddr) -> bool {
@@ -50,6 +57,24 @@ impl TrustedProxies {
             }
         }
         client
+    }
+}
+
+impl Settings {
+    /// `server.trusted_proxies` parsed; a bare address is a single-host network.
+    pub fn trusted_proxy_nets(&self) -> anyhow::Result<Vec<IpNet>> {
+        self.server
+            .trusted_proxies
+            .iter()
+            .map(|entry| {
+                parse_trusted_proxy(entry).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "server.trusted_proxies: {:?} is neither an IP address nor a CIDR",
+                        entry.trim()
+                    )
+                })
+            })
+            .collect()
     }
 }
 

@@ -10,7 +10,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 use tracing::Instrument;
 
-use super::AppState;
+use super::{AppState, mcp_policy};
 use crate::mcp::{self, Caller, McpHttpService};
 
 /// `/mcp` and `/mcp/` answered directly: no redirect between the two spellings.
@@ -188,7 +188,7 @@ async fn guard(State(state): State<AppState>, request: Request, next: Next) -> R
     if let Some(origin) = request.headers().get(header::ORIGIN) {
         let allowed = origin
             .to_str()
-            .is_ok_and(|o| state.settings.mcp_origin_allowed(o));
+            .is_ok_and(|o| mcp_policy::origin_allowed(&state.settings, o));
         if !allowed {
             let body = jsonrpc_error(Value::Null, -32000, "Forbidden: Origin not allowed");
             return (StatusCode::FORBIDDEN, Json(body)).into_response();

@@ -5,6 +5,7 @@ pub mod client_address;
 mod edge;
 mod limits;
 mod mcp;
+pub mod mcp_policy;
 pub mod metrics;
 mod oauth;
 mod ops;
@@ -97,7 +98,7 @@ fn mcp_cors(settings: &Arc<Settings>) -> CorsLayer {
     let origin = AllowOrigin::predicate(move |origin: &HeaderValue, _| {
         origin
             .to_str()
-            .is_ok_and(|o| settings.mcp_origin_allowed(o))
+            .is_ok_and(|o| mcp_policy::origin_allowed(&settings, o))
     });
     let name = HeaderName::from_static;
     CorsLayer::new()

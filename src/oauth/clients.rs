@@ -284,3 +284,30 @@ pub async fn seed_documented(
     }
     Ok(generated)
 }
+
+/// The grant types a client gets when its registrar names none: the code flow with refresh,
+/// and client credentials for a confidential client.
+pub fn default_grant_types(confidential: bool) -> Vec<String> {
+    let mut grants = vec![
+        GRANT_AUTHORIZATION_CODE.to_string(),
+        GRANT_REFRESH_TOKEN.to_string(),
+    ];
+    if confidential {
+        grants.push(GRANT_CLIENT_CREDENTIALS.to_string());
+    }
+    grants
+}
+
+#[cfg(test)]
+mod default_grant_tests {
+    use super::*;
+
+    #[test]
+    fn only_confidential_clients_get_client_credentials_by_default() {
+        assert_eq!(
+            default_grant_types(false),
+            [GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN]
+        );
+        assert!(default_grant_types(true).contains(&GRANT_CLIENT_CREDENTIALS.to_string()));
+    }
+}

@@ -212,3 +212,58 @@ impl KeyRing {
         self.current().jwks.clone()
     }
 }
+
+/// Where a signing key is in its life, as `keys list` shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyState {
+    /// Published in the JWKS, signs after the next rotation.
+    PrePublished,
+    Active,
+    /// No longer signs, still published so the tokens it signed verify.
+    Retired,
+    /// Retired and past its publication window.
+    Expired,
+}
+
+impl KeyState {
+    pub fn of(key: &SigningKeyRecord, now: i64) -> Self {
+        match (key.activated_at, key.retired_at, key.publish_until) {
+            (_, Some(_), Some(until)) if until <= now => Self::Expired,
+            (_, Some(_), _) => Self::Retired,
+            (Some(_), None, _) => Self::Active,
+            (None, None, _) => Self::PrePublished,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Expired => "expired",
+            Self::Retired => "retired (still published)",
+            Self::Active => "active",
+            Self::PrePublished => "pre-published",
+        }
+    }
+}
+
+/// How long a retired key stays published: until the longest-lived token it signed has
+/// expired, verification leeway included.
+pub fn retire_grace(access_ttl_secs: i64) -> i64 {
+    access_ttl_secs + storage::EXPIRY_LEEWAY_SECS
+}
+
+#[cfg(test)]
+mod key_state_tests {
+    use super::*;
+
+    #[test]
+    fn a_key_is_pre_published_then_active_then_retired_then_expired() {
+        let mut key = generate_key(100, false).unwrap();
+        assert_eq!(KeyState::of(&key, 100), KeyState::PrePublished);
+        key.activated_at = Some(200);
+        assert_eq!(KeyState::of(&key, 200), KeyState::Active);
+        key.retired_at = Some(300);
+        key.publish_until = Some(400);
+        assert_eq!(KeyState::of(&key, 399).label(), "retired (still published)");
+        assert_eq!(KeyState::of(&key, 400).label(), "expired");
+    }
+}
