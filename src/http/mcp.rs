@@ -10,7 +10,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 use tracing::Instrument;
 
-use super::AppState;
+use crate::http::state::AppState;
 use crate::mcp::{self, Caller, McpHttpService};
 
 /// `/mcp` and `/mcp/` answered directly: no redirect between the two spellings.

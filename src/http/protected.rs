@@ -10,8 +10,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use super::AppState;
 use super::mcp::{authenticate, insufficient_scope};
+use crate::http::state::AppState;
 use crate::mcp::{CallError, Caller};
 
 pub fn router() -> Router<AppState> {

@@ -5,7 +5,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use super::AppState;
+use crate::http::state::AppState;
 use crate::oauth::scope;
 
 pub fn router() -> Router<AppState> {

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};
 
-use crate::http::AppState;
+use crate::http::state::AppState;
 use crate::oauth::scope;
 
 /// RFC 8414 §3: the issuer is byte-identical to the `iss` of every token.

@@ -11,7 +11,7 @@ use subtle::ConstantTimeEq;
 
 use crate::config::Registration;
 use crate::error::OAuthError;
-use crate::http::AppState;
+use crate::http::state::AppState;
 use crate::oauth::clients::RegisterError;
 use crate::oauth::registration;
 

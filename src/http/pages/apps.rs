@@ -6,11 +6,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use super::{
-    FormBody, csrf_failure, error_page, format_time, internal, page, read_form, see_other,
-    session_cookie,
-};
-use crate::http::AppState;
+use super::cookie::session_cookie;
+use super::forms::{FormBody, read_form};
+use crate::http::html::{csrf_failure, error_page, format_time, internal, page, see_other};
+use crate::http::state::AppState;
 use crate::oauth::sessions::{self, Session};
 
 struct AppRow {

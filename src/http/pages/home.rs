@@ -6,8 +6,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::page;
-use crate::http::AppState;
+use crate::http::html::page;
+use crate::http::state::AppState;
 use crate::oauth::scope;
 
 #[derive(Template)]

@@ -7,9 +7,11 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use super::{FormBody, internal, page, posted_form, see_other, session_cookie, with_cookie};
-use crate::http::AppState;
+use super::cookie::{session_cookie, with_cookie};
+use super::forms::{FormBody, posted_form};
 use crate::http::client_address::ClientAddress;
+use crate::http::html::{internal, page, see_other};
+use crate::http::state::AppState;
 use crate::oauth::authorize::{AuthorizationRequest, redirect_origin};
 use crate::oauth::login::{self, LoginOutcome};
 use crate::oauth::sessions::{self, Session};

@@ -6,8 +6,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use super::{FormBody, cookie, csrf_failure, internal, page, read_form, session_cookie};
-use crate::http::AppState;
+use super::cookie::{self, session_cookie};
+use super::forms::{FormBody, read_form};
+use crate::http::html::{csrf_failure, internal, page};
+use crate::http::state::AppState;
 use crate::oauth::sessions;
 
 #[derive(Template)]

@@ -6,9 +6,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use std::collections::HashMap;
 
-use super::page;
-use crate::http::AppState;
-use crate::http::oauth::authorize::{CallbackPage, curl_command};
+use super::outcome::{CallbackPage, curl_command};
+use crate::http::html::page;
+use crate::http::state::AppState;
 
 /// The client whose registered redirect URI is `{public_url}/oauth/callback` in the README.
 const TEST_CLIENT: &str = "mcp_test_client";

@@ -7,11 +7,11 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use super::{
-    FormBody, csrf_failure, error_page, internal, page, posted_form, session_cookie, with_cookie,
-};
-use crate::http::AppState;
-use crate::http::oauth::authorize::{deliver_code, fail};
+use super::outcome::{deliver_code, fail};
+use crate::http::html::{csrf_failure, error_page, internal, page, see_other};
+use crate::http::pages::cookie::{session_cookie, with_cookie};
+use crate::http::pages::forms::{FormBody, posted_form};
+use crate::http::state::AppState;
 use crate::oauth::authorize::{AuthorizationRequest, ErrorRedirect, redirect_origin};
 use crate::oauth::consent::{ScopeDescription, describe};
 use crate::oauth::scope::ScopeSet;
@@ -158,7 +158,7 @@ pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response
         Err(response) => return response,
     };
     let Some(user_id) = session.user_id().map(str::to_string) else {
-        return super::see_other("/login");
+        return see_other("/login");
     };
     let response = proceed(&state, &session, &user_id, &request, &raw).await;
     with_cookie(response, &state.settings, &session)
