@@ -25,7 +25,6 @@ use tower_governor::key_extractor::KeyExtractor;
 use super::client_address::ClientAddress;
 use crate::config::{RateLimit, RateLimitSettings};
 use crate::http::html::error_page;
-use crate::http::state::AppState;
 use crate::telemetry::metrics;
 
 /// A route layer limiting one group; clones share one bucket set.
@@ -263,11 +262,9 @@ where
 }
 
 /// Applies an optional limit to every route of `router`.
-pub fn limited<K>(
-    router: axum::Router<AppState>,
-    limit: &Option<Limit<K>>,
-) -> axum::Router<AppState>
+pub fn limited<K, S>(router: axum::Router<S>, limit: &Option<Limit<K>>) -> axum::Router<S>
 where
+    S: Clone + Send + Sync + 'static,
     K: KeyExtractor + Send + Sync + 'static,
     K::Key: Send + Sync + 'static,
 {
