@@ -2,6 +2,7 @@
 
 mod admission;
 mod authorization;
+mod bearer;
 pub mod client_address;
 mod edge;
 mod html;

@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use super::mcp::{authenticate, insufficient_scope};
+use crate::http::bearer::{authenticate, insufficient_scope};
 use crate::http::state::AppState;
 use crate::mcp::{CallError, Caller};
 
