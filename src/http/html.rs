@@ -102,6 +102,22 @@ pub(crate) fn see_other(location: &str) -> Response {
     }
 }
 
+/// What a page handler's `?` turns a failure into: the opaque 500 page of [`internal`],
+/// the cause kept for the log middleware.
+pub(crate) struct PageError(anyhow::Error);
+
+impl<E: Into<anyhow::Error>> From<E> for PageError {
+    fn from(error: E) -> Self {
+        Self(error.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        internal(self.0)
+    }
+}
+
 /// Unix seconds as a UTC date and time for the pages.
 pub(crate) fn format_time(secs: i64) -> String {
     // "YYYY-MM-DDTHH:MM:SSZ" → "YYYY-MM-DD HH:MM UTC"

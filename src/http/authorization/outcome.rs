@@ -5,7 +5,7 @@ use askama::Template;
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use crate::http::html::{internal, page, see_other};
+use crate::http::html::{PageError, internal, page, see_other};
 use crate::http::state::AppState;
 use crate::oauth::authorize::{self, AuthorizationRequest, ErrorRedirect};
 use crate::oauth::{clients, redirect_uri};
@@ -59,13 +59,14 @@ pub(crate) async fn deliver_code(
     state: &AppState,
     request: &AuthorizationRequest,
     code: &str,
-) -> Response {
+) -> Result<Response, PageError> {
     let issuer = state.settings.issuer();
     if request.is_oob() {
-        let confidential = match state.store.get_client(&request.client_id).await {
-            Ok(client) => client.is_some_and(|c| c.is_confidential()),
-            Err(error) => return internal(error),
-        };
+        let confidential = state
+            .store
+            .get_client(&request.client_id)
+            .await?
+            .is_some_and(|c| c.is_confidential());
         let curl = curl_command(
             issuer,
             code,
@@ -81,17 +82,19 @@ pub(crate) async fn deliver_code(
             error_description: None,
             curl: Some(curl),
         };
-        return page(StatusCode::OK, &view, &[]);
+        return Ok(page(StatusCode::OK, &view, &[]));
     }
     let mut params = vec![("code", code)];
     if let Some(s) = &request.state {
         params.push(("state", s));
     }
     params.push(("iss", issuer));
-    match authorize::redirect_with(&request.redirect_uri, &params) {
-        Ok(location) => see_other(&location),
-        Err(message) => internal(anyhow::anyhow!(message)),
-    }
+    Ok(
+        match authorize::redirect_with(&request.redirect_uri, &params) {
+            Ok(location) => see_other(&location),
+            Err(message) => internal(anyhow::anyhow!(message)),
+        },
+    )
 }
 
 /// Reports an error to the client through its verified redirect URI (RFC 6749 §4.1.2.1).
