@@ -78,6 +78,7 @@ fn rmcp_refusal(declared_json: bool, response: Response) -> Response {
 
 /// Origin, bearer token, session ownership, then the scopes of the JSON-RPC call, before rmcp
 /// sees anything.
+/// <https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization>
 async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if let Some(origin) = request.headers().get(header::ORIGIN) {
         let allowed = origin

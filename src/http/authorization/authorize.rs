@@ -15,6 +15,7 @@ use crate::oauth::authorize::AuthorizeError;
 use crate::oauth::sessions;
 
 /// RFC 6749 §4.1.1
+/// <https://www.rfc-editor.org/rfc/rfc6749#section-4.1.1>
 #[tracing::instrument(skip_all, fields(client_id))]
 pub async fn authorize(
     State(state): State<AppState>,

@@ -13,6 +13,8 @@ use crate::http::state::AppState;
 /// The client whose registered redirect URI is `{public_url}/oauth/callback` in the README.
 const TEST_CLIENT: &str = "mcp_test_client";
 
+/// RFC 6749 §4.1.2: what a redirect URI receives.
+/// <https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2>
 pub async fn show(
     State(state): State<AppState>,
     Query(params): Query<HashMap<String, String>>,

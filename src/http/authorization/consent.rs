@@ -143,6 +143,8 @@ async fn pending(
     Ok((session, raw, request))
 }
 
+/// RFC 6749 §4.1 (B): the resource owner grants or denies the request.
+/// <https://www.rfc-editor.org/rfc/rfc6749#section-4.1>
 pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let (session, raw, request) = match pending(&state, &headers).await {
         Ok(found) => found,
@@ -159,6 +161,7 @@ pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response
 
 /// The user's answer. The pending request is consumed first, so a replayed or
 /// double-submitted form can never produce a second code.
+/// <https://www.rfc-editor.org/rfc/rfc6749#section-4.1>
 #[tracing::instrument(skip_all, fields(client_id))]
 pub async fn submit(
     State(state): State<AppState>,

@@ -16,6 +16,7 @@ use crate::oauth::clients::RegisterError;
 use crate::oauth::registration;
 
 /// RFC 7591 §3.1 (request) / §3.2 (response)
+/// <https://www.rfc-editor.org/rfc/rfc7591#section-3>
 #[tracing::instrument(skip_all, fields(client_id))]
 pub async fn register(
     State(state): State<AppState>,

@@ -43,6 +43,8 @@ async fn logged_in(
     Ok(Some((session, user_id)))
 }
 
+/// The grants a person has made, to review and revoke (RFC 6749 §10.2).
+/// <https://www.rfc-editor.org/rfc/rfc6749#section-10.2>
 pub async fn show(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -73,6 +75,8 @@ pub async fn show(
     Ok(page(StatusCode::OK, &view, &[]))
 }
 
+/// Revoking a grant invalidates its tokens (RFC 7009 §2.1).
+/// <https://www.rfc-editor.org/rfc/rfc7009#section-2.1>
 #[tracing::instrument(skip_all, fields(client_id))]
 pub async fn revoke(
     State(state): State<AppState>,

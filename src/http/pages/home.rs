@@ -18,6 +18,7 @@ struct HomePage {
 }
 
 /// RFC 8414 §2 `service_documentation`, RFC 9728 §2 `resource_documentation`
+/// <https://www.rfc-editor.org/rfc/rfc8414#section-2>
 pub async fn show(State(state): State<AppState>) -> Response {
     let view = HomePage {
         mcp_url: state.settings.mcp_resource(),

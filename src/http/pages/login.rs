@@ -59,6 +59,8 @@ async fn render(
     ))
 }
 
+/// RFC 6749 §3.1: the authorization server first authenticates the resource owner.
+/// <https://www.rfc-editor.org/rfc/rfc6749#section-3.1>
 pub async fn show(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -78,6 +80,7 @@ pub async fn show(
 
 /// Throttled and audited by the resolved client address (what a trusted proxy forwarded
 /// for), so behind a proxy one address's failures do not refuse everyone.
+/// <https://www.rfc-editor.org/rfc/rfc6749#section-3.1>
 #[tracing::instrument(skip_all)]
 pub async fn submit(
     State(state): State<AppState>,

@@ -24,6 +24,7 @@ struct ConfirmPage {
 
 /// GET: the sign-out button (a form with the CSRF token) when signed in; otherwise there is
 /// nothing to end.
+/// Cross-site request forgery: <https://www.rfc-editor.org/rfc/rfc6749#section-10.12>
 pub async fn confirm(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -43,6 +44,7 @@ pub async fn confirm(
 
 /// POST: ends the session when the form carries its CSRF token (403 otherwise). Without a
 /// live session there is nothing to protect, and the answer is the signed-out page.
+/// Cross-site request forgery: <https://www.rfc-editor.org/rfc/rfc6749#section-10.12>
 pub async fn log_out(
     State(state): State<AppState>,
     headers: HeaderMap,
