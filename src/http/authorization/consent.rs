@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::outcome::{deliver_code, fail};
-use crate::http::html::{PageError, csrf_failure, error_page, internal, page, see_other};
+use crate::http::html::{PageError, csrf_failure, error_page, page, see_other};
 use crate::http::pages::cookie::{session_cookie, with_cookie};
 use crate::http::pages::forms::{FormBody, posted_form};
 use crate::http::state::AppState;
@@ -125,38 +125,38 @@ fn nothing_pending() -> Response {
     )
 }
 
-/// The logged-in session and its pending request, or the page to show instead.
+/// The session and its pending request; `None` when nothing is waiting for an answer.
 async fn pending(
     state: &AppState,
     headers: &HeaderMap,
-) -> Result<(Session, String, AuthorizationRequest), Response> {
+) -> Result<Option<(Session, String, AuthorizationRequest)>, PageError> {
     let cookie = session_cookie(&state.settings, headers);
-    let session = match sessions::load(&state.store, cookie).await {
-        Ok(Some(session)) => session,
-        Ok(None) => return Err(nothing_pending()),
-        Err(error) => return Err(internal(error)),
+    let Some(session) = sessions::load(&state.store, cookie).await? else {
+        return Ok(None);
     };
     let Some(raw) = session.record.pending.clone() else {
-        return Err(nothing_pending());
+        return Ok(None);
     };
-    let request: AuthorizationRequest = serde_json::from_str(&raw).map_err(internal)?;
-    Ok((session, raw, request))
+    let request: AuthorizationRequest = serde_json::from_str(&raw)?;
+    Ok(Some((session, raw, request)))
 }
 
 /// RFC 6749 §4.1 (B): the resource owner grants or denies the request.
 /// <https://www.rfc-editor.org/rfc/rfc6749#section-4.1>
-pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let (session, raw, request) = match pending(&state, &headers).await {
-        Ok(found) => found,
-        Err(response) => return response,
+pub async fn show(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let Some((session, raw, request)) = pending(&state, &headers).await? else {
+        return Ok(nothing_pending());
     };
     let Some(user_id) = session.user_id().map(str::to_string) else {
-        return see_other("/login");
+        return Ok(see_other("/login"));
     };
     let response = proceed(&state, &session, &user_id, &request, &raw)
         .await
         .unwrap_or_else(IntoResponse::into_response);
-    with_cookie(response, &state.settings, &session)
+    Ok(with_cookie(response, &state.settings, &session))
 }
 
 /// The user's answer. The pending request is consumed first, so a replayed or
