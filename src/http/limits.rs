@@ -49,7 +49,7 @@ fn refuse(request: &Request, status: StatusCode, message: &str) -> Response {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains("text/html"));
     if wants_html {
-        return super::pages::error_page(status, "Request too large", message);
+        return crate::http::html::error_page(status, "Request too large", message);
     }
     let body = json!({ "error": "invalid_request", "error_description": message });
     (status, Json(body)).into_response()

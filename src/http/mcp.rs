@@ -3,14 +3,16 @@
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 use tracing::Instrument;
 
-use super::{AppState, mcp_policy};
+use crate::http::bearer::{authenticate, insufficient_scope};
+use crate::http::mcp_policy;
+use crate::http::state::AppState;
 use crate::mcp::{self, Caller, McpHttpService};
 
 /// `/mcp` and `/mcp/` answered directly: no redirect between the two spellings.
@@ -21,113 +23,6 @@ pub fn router(state: AppState, service: McpHttpService) -> Router<AppState> {
     Router::new()
         .route_service("/mcp", guarded.clone())
         .route_service("/mcp/", guarded)
-}
-
-/// The `WWW-Authenticate` challenge pointing clients at the protected-resource metadata.
-pub fn challenge(state: &AppState, error: Option<(&str, &str)>, scope: &str) -> String {
-    let metadata = format!(
-        "{}/.well-known/oauth-protected-resource/mcp",
-        state.settings.issuer()
-    );
-    let mut value = format!(r#"Bearer resource_metadata="{metadata}", scope="{scope}""#);
-    if let Some((code, description)) = error {
-        value.push_str(&format!(
-            r#", error="{code}", error_description="{description}""#
-        ));
-    }
-    value
-}
-
-/// What the whole catalogue needs, announced in 401 challenges: a client that follows the
-/// hint (the SDKs, Inspector, Claude) gets every tool, resource and prompt after one consent,
-/// where the person may untick what they do not want (MCP 2025-11-25 scope selection).
-fn catalogue_scopes() -> String {
-    crate::oauth::scope::supported().join(" ")
-}
-
-/// 401 for a missing or unusable token (RFC 6750 §3).
-pub fn unauthorized(state: &AppState, error: Option<&str>) -> Response {
-    let challenge_value = challenge(
-        state,
-        error.map(|d| ("invalid_token", d)),
-        &catalogue_scopes(),
-    );
-    let body = json!({
-        "error": if error.is_some() { "invalid_token" } else { "unauthorized" },
-        "error_description": error.unwrap_or("a bearer access token is required"),
-    });
-    let mut response = (StatusCode::UNAUTHORIZED, Json(body)).into_response();
-    if let Ok(value) = HeaderValue::from_str(&challenge_value) {
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, value);
-    }
-    response
-}
-
-/// 403 naming the scopes the call needs (step-up authorization).
-pub fn insufficient_scope(state: &AppState, needed: &[&str], body: Value) -> Response {
-    let value = challenge(
-        state,
-        Some((
-            "insufficient_scope",
-            "the access token lacks a scope this call needs",
-        )),
-        &needed.join(" "),
-    );
-    let mut response = (StatusCode::FORBIDDEN, Json(body)).into_response();
-    if let Ok(value) = HeaderValue::from_str(&value) {
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, value);
-    }
-    response
-}
-
-/// Why a request carries no usable bearer token; `None` when it sent none at all.
-pub struct Unauthorized(Option<String>);
-
-impl Unauthorized {
-    pub fn into_response(self, state: &AppState) -> Response {
-        unauthorized(state, self.0.as_deref())
-    }
-}
-
-/// Verifies the bearer token (signature, ES256, iss, aud, exp, nbf, revocation set) and
-/// returns the caller it describes.
-pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, Unauthorized> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim());
-    let Some(token) = token.filter(|t| !t.is_empty()) else {
-        return Err(Unauthorized(None));
-    };
-    let claims = state
-        .auth
-        .verified_tokens
-        .verify(
-            &state.auth.keys,
-            token,
-            state.settings.issuer(),
-            &state.settings.mcp_resource(),
-        )
-        .map_err(|e| Unauthorized(Some(e.to_string())))?;
-    if state.auth.revocations.contains(&claims.jti) {
-        return Err(Unauthorized(Some("the token has been revoked".into())));
-    }
-    tracing::Span::current().record("client_id", claims.client_id.as_str());
-    Ok(Caller {
-        subject: claims.sub,
-        client_id: claims.client_id,
-        scopes: claims
-            .scope
-            .split_whitespace()
-            .map(str::to_string)
-            .collect(),
-    })
 }
 
 fn jsonrpc_error(id: Value, code: i64, message: &str) -> Value {
@@ -184,6 +79,7 @@ fn rmcp_refusal(declared_json: bool, response: Response) -> Response {
 
 /// Origin, bearer token, session ownership, then the scopes of the JSON-RPC call, before rmcp
 /// sees anything.
+/// <https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization>
 async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if let Some(origin) = request.headers().get(header::ORIGIN) {
         let allowed = origin

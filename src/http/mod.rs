@@ -1,8 +1,11 @@
 //! The HTTP surface: one router per feature, and the layer stack in one place.
 
 mod admission;
+mod authorization;
+mod bearer;
 pub mod client_address;
 mod edge;
+mod html;
 mod limits;
 mod mcp;
 pub mod mcp_policy;
@@ -13,6 +16,7 @@ mod pages;
 mod protected;
 pub mod rate_limit;
 mod resource_metadata;
+pub mod state;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,51 +26,9 @@ use axum::http::{HeaderName, HeaderValue, Method, header};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::config::Settings;
-use crate::mcp::{McpHttpService, McpServer};
-use crate::oauth::AuthServer;
-use crate::oauth::throttle::LoginThrottle;
-use crate::storage::Store;
 pub use admission::Admission;
-use client_address::TrustedProxies;
-use rate_limit::RateLimits;
-
-/// Everything a handler may need, behind one `Arc`: axum clones the state for every
-/// extractor and middleware on every request, and cloning the fields one by one (rmcp's
-/// service with its cancellation token, the auth server's `Arc`s) was ~15% of the CPU of a
-/// protected call in the load benchmark's profile.
-#[derive(Clone)]
-pub struct AppState(Arc<AppStateInner>);
-
-impl AppState {
-    pub fn new(inner: AppStateInner) -> Self {
-        Self(Arc::new(inner))
-    }
-}
-
-impl std::ops::Deref for AppState {
-    type Target = AppStateInner;
-
-    fn deref(&self) -> &AppStateInner {
-        &self.0
-    }
-}
-
-pub struct AppStateInner {
-    pub settings: Arc<Settings>,
-    pub store: Store,
-    pub auth: AuthServer,
-    pub mcp: McpServer,
-    /// rmcp's Streamable HTTP service; `shutdown()` ends its streams when we stop.
-    pub mcp_http: McpHttpService,
-    pub login_throttle: Arc<LoginThrottle>,
-    pub rate_limits: RateLimits,
-    pub trusted_proxies: Arc<TrustedProxies>,
-    /// Bounds how many token, introspection and revocation calls run at once.
-    pub admission: admission::Admission,
-}
-
-/// The largest OAuth form body; also what the token rate limit buffers at most.
-pub(crate) const MAX_FORM_BYTES: usize = 64 * 1024;
+use state::MAX_FORM_BYTES;
+pub use state::{AppState, AppStateInner};
 
 /// Every route, then the edge every request passes through (`edge`): size bounds, request
 /// id, client address, span, timeout, error logging, metrics, security headers.
@@ -74,7 +36,7 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .merge(ops::router())
         .merge(oauth::router(&state.settings, &state.rate_limits))
-        .merge(oauth::browser_router(&state.rate_limits))
+        .merge(authorization::router(&state.rate_limits))
         .merge(pages::router(&state.rate_limits))
         .merge(resource_metadata::router().layer(CorsLayer::permissive()))
         .merge(

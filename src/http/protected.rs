@@ -10,8 +10,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use super::AppState;
-use super::mcp::{authenticate, insufficient_scope};
+use crate::http::bearer::{authenticate, insufficient_scope};
+use crate::http::state::AppState;
 use crate::mcp::{CallError, Caller};
 
 pub fn router() -> Router<AppState> {
@@ -72,6 +72,8 @@ fn rejected(status: StatusCode, description: String) -> Response {
     (status, Json(body)).into_response()
 }
 
+/// MCP `tools/list` over REST.
+/// <https://modelcontextprotocol.io/specification/2025-11-25/server/tools#listing-tools>
 async fn list_tools(
     Authenticated(caller): Authenticated,
     State(state): State<AppState>,
@@ -84,6 +86,7 @@ async fn list_tools(
 
 /// Runs a tool with JSON arguments. A tool-level failure (e.g. division by zero) is still a
 /// 200 whose body has `isError: true`, exactly as over MCP.
+/// <https://modelcontextprotocol.io/specification/2025-11-25/server/tools#calling-tools>
 async fn call_tool(
     Authenticated(caller): Authenticated,
     State(state): State<AppState>,
@@ -129,6 +132,8 @@ async fn call_tool(
     }
 }
 
+/// MCP `resources/list` over REST.
+/// <https://modelcontextprotocol.io/specification/2025-11-25/server/resources#listing-resources>
 async fn list_resources(
     Authenticated(caller): Authenticated,
     State(state): State<AppState>,
@@ -140,6 +145,7 @@ async fn list_resources(
 }
 
 /// `name` is the resource's short name: `metrics` or `platform`.
+/// <https://modelcontextprotocol.io/specification/2025-11-25/server/resources#reading-resources>
 async fn read_resource(
     Authenticated(caller): Authenticated,
     State(state): State<AppState>,
@@ -159,6 +165,8 @@ async fn read_resource(
     }
 }
 
+/// MCP `prompts/list` over REST.
+/// <https://modelcontextprotocol.io/specification/2025-11-25/server/prompts#listing-prompts>
 async fn list_prompts(
     Authenticated(caller): Authenticated,
     State(state): State<AppState>,

@@ -24,6 +24,7 @@ use tower_governor::key_extractor::KeyExtractor;
 
 use super::client_address::ClientAddress;
 use crate::config::{RateLimit, RateLimitSettings};
+use crate::http::html::error_page;
 use crate::telemetry::metrics;
 
 /// A route layer limiting one group; clones share one bucket set.
@@ -228,7 +229,7 @@ fn too_many_requests(group: &'static str, wait_secs: u64, audience: Audience) ->
             });
             (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response()
         }
-        Page => super::pages::error_page(
+        Page => error_page(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many attempts",
             &format!(
@@ -261,11 +262,9 @@ where
 }
 
 /// Applies an optional limit to every route of `router`.
-pub fn limited<K>(
-    router: axum::Router<super::AppState>,
-    limit: &Option<Limit<K>>,
-) -> axum::Router<super::AppState>
+pub fn limited<K, S>(router: axum::Router<S>, limit: &Option<Limit<K>>) -> axum::Router<S>
 where
+    S: Clone + Send + Sync + 'static,
     K: KeyExtractor + Send + Sync + 'static,
     K::Key: Send + Sync + 'static,
 {

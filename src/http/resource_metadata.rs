@@ -5,7 +5,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use super::AppState;
+use crate::http::state::AppState;
 use crate::oauth::scope;
 
 pub fn router() -> Router<AppState> {
@@ -15,6 +15,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// RFC 9728 §3.2; served at both the path-suffixed and the root location, no auth.
+/// <https://www.rfc-editor.org/rfc/rfc9728#section-3.2>
 async fn metadata(State(state): State<AppState>) -> Json<Value> {
     let issuer = state.settings.issuer();
     Json(json!({

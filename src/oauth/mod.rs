@@ -1,6 +1,7 @@
 //! OAuth protocol logic, free of HTTP types: clients, scopes, grants, tokens, users.
 
 pub mod authorize;
+mod bearer;
 pub mod client_auth;
 pub mod clients;
 pub mod codes;

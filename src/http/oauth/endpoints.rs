@@ -7,8 +7,8 @@ use axum::{Extension, Json};
 
 use super::form::{OAuthForm, require_client};
 use crate::error::OAuthError;
-use crate::http::AppState;
 use crate::http::client_address::ClientAddress;
+use crate::http::state::AppState;
 
 fn no_store(mut response: Response) -> Response {
     let headers = response.headers_mut();

@@ -4,10 +4,11 @@ use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};
 
-use crate::http::AppState;
+use crate::http::state::AppState;
 use crate::oauth::scope;
 
 /// RFC 8414 §3: the issuer is byte-identical to the `iss` of every token.
+/// <https://www.rfc-editor.org/rfc/rfc8414#section-3>
 pub async fn authorization_server(State(state): State<AppState>) -> Json<Value> {
     let settings = &state.settings;
     let base = settings.issuer();
@@ -46,6 +47,7 @@ pub async fn authorization_server(State(state): State<AppState>) -> Json<Value> 
 }
 
 /// RFC 7517: every published key (active, pre-published, and retired-but-in-use).
+/// <https://www.rfc-editor.org/rfc/rfc7517#section-5>
 pub async fn jwks(State(state): State<AppState>) -> Json<Value> {
     Json(state.auth.keys.jwks())
 }

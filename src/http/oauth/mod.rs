@@ -1,7 +1,6 @@
-//! OAuth endpoints: metadata, JWKS, token, revocation, introspection, registration, and
-//! the authorization endpoint.
+//! The OAuth endpoints programs call: metadata, JWKS, token, revocation, introspection,
+//! registration (the browser's authorization endpoint is in `authorization`).
 
-pub(crate) mod authorize;
 mod endpoints;
 pub(crate) mod form;
 mod metadata;
@@ -11,8 +10,8 @@ use axum::Router;
 use axum::routing::{get, post};
 use tower_http::cors::{Any, CorsLayer};
 
-use super::AppState;
-use super::rate_limit::{RateLimits, limited};
+use crate::http::rate_limit::{RateLimits, limited};
+use crate::http::state::AppState;
 
 pub fn router(settings: &crate::config::Settings, limits: &RateLimits) -> Router<AppState> {
     // Browser-based clients (MCP Inspector) call these cross-origin; no cookies involved.
@@ -51,16 +50,6 @@ pub fn router(settings: &crate::config::Settings, limits: &RateLimits) -> Router
             &limits.register,
         ))
         .layer(cors)
-}
-
-/// The authorization endpoint: a browser navigation, so no CORS.
-pub fn browser_router(limits: &RateLimits) -> Router<AppState> {
-    limited(
-        Router::new()
-            .route("/oauth/authorize", get(authorize::authorize))
-            .route("/authorize", get(authorize::authorize)),
-        &limits.authorize,
-    )
 }
 
 /// Both token paths share the buckets: per address here (cheap); the handler charges the

@@ -11,11 +11,12 @@ use subtle::ConstantTimeEq;
 
 use crate::config::Registration;
 use crate::error::OAuthError;
-use crate::http::AppState;
+use crate::http::state::AppState;
 use crate::oauth::clients::RegisterError;
 use crate::oauth::registration;
 
 /// RFC 7591 §3.1 (request) / §3.2 (response)
+/// <https://www.rfc-editor.org/rfc/rfc7591#section-3>
 #[tracing::instrument(skip_all, fields(client_id))]
 pub async fn register(
     State(state): State<AppState>,

@@ -6,11 +6,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use super::{
-    FormBody, csrf_failure, error_page, format_time, internal, page, read_form, see_other,
-    session_cookie,
-};
-use crate::http::AppState;
+use super::cookie::session_cookie;
+use super::forms::{FormBody, read_form};
+use crate::http::html::{PageError, csrf_failure, error_page, format_time, page, see_other};
+use crate::http::state::AppState;
 use crate::oauth::sessions::{self, Session};
 
 struct AppRow {
@@ -44,19 +43,19 @@ async fn logged_in(
     Ok(Some((session, user_id)))
 }
 
-pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let (session, user_id) = match logged_in(&state, &headers).await {
-        Ok(Some(found)) => found,
-        Ok(None) => return see_other("/login"),
-        Err(error) => return internal(error),
+/// The grants a person has made, to review and revoke (RFC 6749 §10.2).
+/// <https://www.rfc-editor.org/rfc/rfc6749#section-10.2>
+pub async fn show(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let Some((session, user_id)) = logged_in(&state, &headers).await? else {
+        return Ok(see_other("/login"));
     };
-    let (user, grants) = match tokio::try_join!(
+    let (user, grants) = tokio::try_join!(
         state.store.get_user_by_id(&user_id),
         state.store.list_user_grants(&user_id)
-    ) {
-        Ok(found) => found,
-        Err(error) => return internal(error),
-    };
+    )?;
     let apps = grants
         .into_iter()
         .map(|g| AppRow {
@@ -73,47 +72,45 @@ pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response
         apps,
         csrf_token: session.record.csrf_token.clone(),
     };
-    page(StatusCode::OK, &view, &[])
+    Ok(page(StatusCode::OK, &view, &[]))
 }
 
+/// Revoking a grant invalidates its tokens (RFC 7009 §2.1).
+/// <https://www.rfc-editor.org/rfc/rfc7009#section-2.1>
 #[tracing::instrument(skip_all, fields(client_id))]
 pub async fn revoke(
     State(state): State<AppState>,
     headers: HeaderMap,
     FormBody(body): FormBody,
-) -> Response {
+) -> Result<Response, PageError> {
     let form = match read_form(&body) {
         Ok(form) => form,
-        Err(response) => return *response,
+        Err(response) => return Ok(*response),
     };
-    let (session, user_id) = match logged_in(&state, &headers).await {
-        Ok(Some(found)) => found,
-        Ok(None) => return csrf_failure(),
-        Err(error) => return internal(error),
+    let Some((session, user_id)) = logged_in(&state, &headers).await? else {
+        return Ok(csrf_failure());
     };
     if !session.csrf_matches(form.get("csrf_token").map(String::as_str)) {
-        return csrf_failure();
+        return Ok(csrf_failure());
     }
     let grant_id = form.get("grant_id").map(String::as_str).unwrap_or("");
-    let grant = match state.store.get_grant(grant_id).await {
-        Ok(Some(grant)) if grant.user_id.as_deref() == Some(user_id.as_str()) => grant,
-        Ok(_) => {
-            return error_page(
+    let grant = match state.store.get_grant(grant_id).await? {
+        Some(grant) if grant.user_id.as_deref() == Some(user_id.as_str()) => grant,
+        _ => {
+            return Ok(error_page(
                 StatusCode::NOT_FOUND,
                 "Not found",
                 "You have no such connected app.",
-            );
+            ));
         }
-        Err(error) => return internal(error),
     };
     tracing::Span::current().record("client_id", grant.client_id.as_str());
-    if let Err(error) = state.auth.revoke_grant(&grant.id).await {
-        return internal(error);
-    }
+    state.auth.revoke_grant(&grant.id).await?;
     // Revoking an app also forgets the approval, so reconnecting asks again.
-    if let Err(error) = state.store.delete_consent(&user_id, &grant.client_id).await {
-        return internal(error);
-    }
+    state
+        .store
+        .delete_consent(&user_id, &grant.client_id)
+        .await?;
     crate::audit::record(
         &state.store,
         "grant_revoked_by_user",
@@ -121,5 +118,5 @@ pub async fn revoke(
         Some(&user_id),
         serde_json::json!({ "grant_id": grant.id }),
     );
-    see_other("/account/apps")
+    Ok(see_other("/account/apps"))
 }

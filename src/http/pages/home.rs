@@ -6,8 +6,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::page;
-use crate::http::AppState;
+use crate::http::html::page;
+use crate::http::state::AppState;
 use crate::oauth::scope;
 
 #[derive(Template)]
@@ -18,6 +18,7 @@ struct HomePage {
 }
 
 /// RFC 8414 §2 `service_documentation`, RFC 9728 §2 `resource_documentation`
+/// <https://www.rfc-editor.org/rfc/rfc8414#section-2>
 pub async fn show(State(state): State<AppState>) -> Response {
     let view = HomePage {
         mcp_url: state.settings.mcp_resource(),

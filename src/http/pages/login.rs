@@ -7,9 +7,11 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use super::{FormBody, internal, page, posted_form, see_other, session_cookie, with_cookie};
-use crate::http::AppState;
+use super::cookie::{session_cookie, with_cookie};
+use super::forms::{FormBody, posted_form};
 use crate::http::client_address::ClientAddress;
+use crate::http::html::{PageError, page, see_other};
+use crate::http::state::AppState;
 use crate::oauth::authorize::{AuthorizationRequest, redirect_origin};
 use crate::oauth::login::{self, LoginOutcome};
 use crate::oauth::sessions::{self, Session};
@@ -29,7 +31,7 @@ async fn render(
     session: &Session,
     status: StatusCode,
     error: Option<&str>,
-) -> Response {
+) -> Result<Response, PageError> {
     let request = session
         .record
         .pending
@@ -38,10 +40,11 @@ async fn render(
     let mut client_name = None;
     let mut targets = Vec::new();
     if let Some(request) = &request {
-        match state.store.get_client(&request.client_id).await {
-            Ok(client) => client_name = client.map(|c| c.name),
-            Err(error) => return internal(error),
-        }
+        client_name = state
+            .store
+            .get_client(&request.client_id)
+            .await?
+            .map(|c| c.name);
         targets.extend(redirect_origin(&request.redirect_uri));
     }
     let view = LoginPage {
@@ -49,46 +52,52 @@ async fn render(
         error: error.map(str::to_string),
         client_name,
     };
-    with_cookie(page(status, &view, &targets), &state.settings, session)
+    Ok(with_cookie(
+        page(status, &view, &targets),
+        &state.settings,
+        session,
+    ))
 }
 
-pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response {
+/// RFC 6749 §3.1: the authorization server first authenticates the resource owner.
+/// <https://www.rfc-editor.org/rfc/rfc6749#section-3.1>
+pub async fn show(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
     let cookie = session_cookie(&state.settings, &headers);
-    let session = match sessions::load_or_create(&state.store, cookie).await {
-        Ok(session) => session,
-        Err(error) => return internal(error),
-    };
+    let session = sessions::load_or_create(&state.store, cookie).await?;
     if session.user_id().is_some() {
         let next = if session.record.pending.is_some() {
             "/consent"
         } else {
             "/account/apps"
         };
-        return see_other(next);
+        return Ok(see_other(next));
     }
     render(&state, &session, StatusCode::OK, None).await
 }
 
 /// Throttled and audited by the resolved client address (what a trusted proxy forwarded
 /// for), so behind a proxy one address's failures do not refuse everyone.
+/// <https://www.rfc-editor.org/rfc/rfc6749#section-3.1>
 #[tracing::instrument(skip_all)]
 pub async fn submit(
     State(state): State<AppState>,
     Extension(client): Extension<ClientAddress>,
     headers: HeaderMap,
     FormBody(body): FormBody,
-) -> Response {
+) -> Result<Response, PageError> {
     let (form, session) = match posted_form(&state, &headers, &body).await {
         Ok(found) => found,
-        Err(response) => return response,
+        Err(response) => return Ok(response),
     };
     let username = form.get("username").map(|u| u.trim()).unwrap_or("");
     let password = form.get("password").map(String::as_str).unwrap_or("");
     let ip = client.ip.to_string();
     let outcome = login::log_in(&state.store, &state.login_throttle, username, password, &ip).await;
-    match outcome {
-        Err(error) => internal(error),
-        Ok(LoginOutcome::Throttled) => {
+    match outcome? {
+        LoginOutcome::Throttled => {
             tracing::warn!(client.ip = %ip, "login refused: too many failures");
             let message = "Too many failed attempts. Wait a few minutes and try again.";
             render(
@@ -99,7 +108,7 @@ pub async fn submit(
             )
             .await
         }
-        Ok(LoginOutcome::Invalid) => {
+        LoginOutcome::Invalid => {
             tracing::info!(client.ip = %ip, "login failed");
             render(
                 &state,
@@ -109,11 +118,8 @@ pub async fn submit(
             )
             .await
         }
-        Ok(LoginOutcome::LoggedIn(user)) => {
-            let session = match sessions::log_in(&state.store, &session, &user.id).await {
-                Ok(session) => session,
-                Err(error) => return internal(error),
-            };
+        LoginOutcome::LoggedIn(user) => {
+            let session = sessions::log_in(&state.store, &session, &user.id).await?;
             crate::audit::record_from(
                 &state.store,
                 "user_login",
@@ -127,7 +133,7 @@ pub async fn submit(
             } else {
                 "/account/apps"
             };
-            with_cookie(see_other(next), &state.settings, &session)
+            Ok(with_cookie(see_other(next), &state.settings, &session))
         }
     }
 }

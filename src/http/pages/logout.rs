@@ -6,8 +6,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use super::{FormBody, cookie, csrf_failure, internal, page, read_form, session_cookie};
-use crate::http::AppState;
+use super::cookie::{self, session_cookie};
+use super::forms::{FormBody, read_form};
+use crate::http::html::{PageError, csrf_failure, page};
+use crate::http::state::AppState;
 use crate::oauth::sessions;
 
 #[derive(Template)]
@@ -22,44 +24,45 @@ struct ConfirmPage {
 
 /// GET: the sign-out button (a form with the CSRF token) when signed in; otherwise there is
 /// nothing to end.
-pub async fn confirm(State(state): State<AppState>, headers: HeaderMap) -> Response {
+/// Cross-site request forgery: <https://www.rfc-editor.org/rfc/rfc6749#section-10.12>
+pub async fn confirm(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
     let cookie = session_cookie(&state.settings, &headers);
-    match sessions::load(&state.store, cookie).await {
-        Ok(Some(session)) if session.user_id().is_some() => page(
+    Ok(match sessions::load(&state.store, cookie).await? {
+        Some(session) if session.user_id().is_some() => page(
             StatusCode::OK,
             &ConfirmPage {
                 csrf_token: session.record.csrf_token.clone(),
             },
             &[],
         ),
-        Ok(_) => page(StatusCode::OK, &LoggedOutPage, &[]),
-        Err(error) => internal(error),
-    }
+        _ => page(StatusCode::OK, &LoggedOutPage, &[]),
+    })
 }
 
 /// POST: ends the session when the form carries its CSRF token (403 otherwise). Without a
 /// live session there is nothing to protect, and the answer is the signed-out page.
+/// Cross-site request forgery: <https://www.rfc-editor.org/rfc/rfc6749#section-10.12>
 pub async fn log_out(
     State(state): State<AppState>,
     headers: HeaderMap,
     FormBody(body): FormBody,
-) -> Response {
+) -> Result<Response, PageError> {
     let form = match read_form(&body) {
         Ok(form) => form,
-        Err(response) => return *response,
+        Err(response) => return Ok(*response),
     };
     let cookie = session_cookie(&state.settings, &headers);
-    match sessions::load(&state.store, cookie).await {
-        Ok(Some(session)) => {
-            if !session.csrf_matches(form.get("csrf_token").map(String::as_str)) {
-                return csrf_failure();
-            }
-            if let Err(error) = state.store.delete_session(&session.record.id_hash).await {
-                return internal(error);
-            }
+    if let Some(session) = sessions::load(&state.store, cookie).await? {
+        if !session.csrf_matches(form.get("csrf_token").map(String::as_str)) {
+            return Ok(csrf_failure());
         }
-        Ok(None) => {}
-        Err(error) => return internal(error),
+        state.store.delete_session(&session.record.id_hash).await?;
     }
-    cookie::clear(page(StatusCode::OK, &LoggedOutPage, &[]), &state.settings)
+    Ok(cookie::clear(
+        page(StatusCode::OK, &LoggedOutPage, &[]),
+        &state.settings,
+    ))
 }

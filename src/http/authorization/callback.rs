@@ -6,13 +6,15 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use std::collections::HashMap;
 
-use super::page;
-use crate::http::AppState;
-use crate::http::oauth::authorize::{CallbackPage, curl_command};
+use super::outcome::{CallbackPage, curl_command};
+use crate::http::html::page;
+use crate::http::state::AppState;
 
 /// The client whose registered redirect URI is `{public_url}/oauth/callback` in the README.
 const TEST_CLIENT: &str = "mcp_test_client";
 
+/// RFC 6749 §4.1.2: what a redirect URI receives.
+/// <https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2>
 pub async fn show(
     State(state): State<AppState>,
     Query(params): Query<HashMap<String, String>>,

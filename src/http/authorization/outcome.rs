@@ -1,69 +1,14 @@
-//! The authorization endpoint (RFC 6749 §4.1.1, RFC 9207) and how an outcome reaches the
-//! client: a redirect with `code`/`error`, `state` and `iss`, or the OOB page.
+//! How an authorization outcome reaches the client (RFC 6749 §4.1.2, RFC 9207): a redirect
+//! with `code`/`error`, `state` and `iss`, or the out-of-band page with its curl command.
 
 use askama::Template;
-use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 
-use crate::http::AppState;
-use crate::http::pages::{self, consent, error_page, internal, see_other, with_cookie};
-use crate::oauth::authorize::{self, AuthorizationRequest, AuthorizeError, ErrorRedirect};
-use crate::oauth::{clients, redirect_uri, sessions};
-
-/// RFC 6749 §4.1.1
-#[tracing::instrument(skip_all, fields(client_id))]
-pub async fn authorize(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Response {
-    let query = query.unwrap_or_default();
-    let params = match super::form::parse_form(query.as_bytes()) {
-        Ok(params) => params,
-        Err(e) => {
-            return error_page(
-                StatusCode::BAD_REQUEST,
-                "Invalid authorization request",
-                &e.description,
-            );
-        }
-    };
-    let request = match state.auth.validate_authorization(&params).await {
-        Ok((request, _client)) => request,
-        Err(AuthorizeError::Page(message)) => {
-            return error_page(
-                StatusCode::BAD_REQUEST,
-                "Invalid authorization request",
-                &message,
-            );
-        }
-        Err(AuthorizeError::Redirect(redirect)) => return fail(&state, &redirect),
-        Err(AuthorizeError::Internal(error)) => return internal(error),
-    };
-    tracing::Span::current().record("client_id", request.client_id.as_str());
-    let cookie = pages::session_cookie(&state.settings, &headers);
-    let session = match sessions::load_or_create(&state.store, cookie).await {
-        Ok(session) => session,
-        Err(error) => return internal(error),
-    };
-    let pending = match serde_json::to_string(&request) {
-        Ok(pending) => pending,
-        Err(error) => return internal(error),
-    };
-    if let Err(error) = state
-        .store
-        .set_session_pending(&session.record.id_hash, Some(&pending))
-        .await
-    {
-        return internal(error);
-    }
-    let response = match session.user_id() {
-        None => see_other("/login"),
-        Some(user_id) => consent::proceed(&state, &session, user_id, &request, &pending).await,
-    };
-    with_cookie(response, &state.settings, &session)
-}
+use crate::http::html::{PageError, internal, page, see_other};
+use crate::http::state::AppState;
+use crate::oauth::authorize::{self, AuthorizationRequest, ErrorRedirect};
+use crate::oauth::{clients, redirect_uri};
 
 #[derive(Template)]
 #[template(path = "callback.html")]
@@ -114,13 +59,14 @@ pub(crate) async fn deliver_code(
     state: &AppState,
     request: &AuthorizationRequest,
     code: &str,
-) -> Response {
+) -> Result<Response, PageError> {
     let issuer = state.settings.issuer();
     if request.is_oob() {
-        let confidential = match state.store.get_client(&request.client_id).await {
-            Ok(client) => client.is_some_and(|c| c.is_confidential()),
-            Err(error) => return internal(error),
-        };
+        let confidential = state
+            .store
+            .get_client(&request.client_id)
+            .await?
+            .is_some_and(|c| c.is_confidential());
         let curl = curl_command(
             issuer,
             code,
@@ -129,37 +75,39 @@ pub(crate) async fn deliver_code(
             request.code_challenge.is_some(),
             confidential,
         );
-        let page = CallbackPage {
+        let view = CallbackPage {
             code: Some(code.to_string()),
             state: request.state.clone(),
             error: None,
             error_description: None,
             curl: Some(curl),
         };
-        return pages::page(StatusCode::OK, &page, &[]);
+        return Ok(page(StatusCode::OK, &view, &[]));
     }
     let mut params = vec![("code", code)];
     if let Some(s) = &request.state {
         params.push(("state", s));
     }
     params.push(("iss", issuer));
-    match authorize::redirect_with(&request.redirect_uri, &params) {
-        Ok(location) => see_other(&location),
-        Err(message) => internal(anyhow::anyhow!(message)),
-    }
+    Ok(
+        match authorize::redirect_with(&request.redirect_uri, &params) {
+            Ok(location) => see_other(&location),
+            Err(message) => internal(anyhow::anyhow!(message)),
+        },
+    )
 }
 
 /// Reports an error to the client through its verified redirect URI (RFC 6749 §4.1.2.1).
 pub(crate) fn fail(state: &AppState, redirect: &ErrorRedirect) -> Response {
     if redirect.redirect_uri == redirect_uri::OOB {
-        let page = CallbackPage {
+        let view = CallbackPage {
             code: None,
             state: redirect.state.clone(),
             error: Some(redirect.error.to_string()),
             error_description: Some(redirect.description.clone()),
             curl: None,
         };
-        return pages::page(StatusCode::BAD_REQUEST, &page, &[]);
+        return page(StatusCode::BAD_REQUEST, &view, &[]);
     }
     let mut params = vec![
         ("error", redirect.error),

@@ -5,13 +5,13 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
-use super::{
-    FormBody, csrf_failure, error_page, internal, page, posted_form, session_cookie, with_cookie,
-};
-use crate::http::AppState;
-use crate::http::oauth::authorize::{deliver_code, fail};
+use super::outcome::{deliver_code, fail};
+use crate::http::html::{PageError, csrf_failure, error_page, page, see_other};
+use crate::http::pages::cookie::{session_cookie, with_cookie};
+use crate::http::pages::forms::{FormBody, posted_form};
+use crate::http::state::AppState;
 use crate::oauth::authorize::{AuthorizationRequest, ErrorRedirect, redirect_origin};
 use crate::oauth::consent::{ScopeDescription, describe};
 use crate::oauth::scope::ScopeSet;
@@ -53,40 +53,31 @@ pub(crate) async fn proceed(
     user_id: &str,
     request: &AuthorizationRequest,
     pending: &str,
-) -> Response {
-    let client = match state.store.get_client(&request.client_id).await {
-        Ok(Some(client)) if client.disabled_at.is_none() => client,
-        Ok(_) => {
-            return error_page(
+) -> Result<Response, PageError> {
+    let client = match state.store.get_client(&request.client_id).await? {
+        Some(client) if client.disabled_at.is_none() => client,
+        _ => {
+            return Ok(error_page(
                 StatusCode::BAD_REQUEST,
                 "Unknown client",
                 "This client is no longer registered.",
-            );
+            ));
         }
-        Err(error) => return internal(error),
     };
-    match state
+    let covered = state
         .auth
         .consent_covers(user_id, request, client.is_confidential())
-        .await
-    {
-        Ok(true) => {
-            match state
-                .store
-                .take_session_pending(&session.record.id_hash, pending)
-                .await
-            {
-                Ok(true) => {}
-                Ok(false) => return already_used(),
-                Err(error) => return internal(error),
-            }
-            return match state.auth.issue(user_id, request).await {
-                Ok(code) => deliver_code(state, request, &code).await,
-                Err(error) => internal(error),
-            };
+        .await?;
+    if covered {
+        let taken = state
+            .store
+            .take_session_pending(&session.record.id_hash, pending)
+            .await?;
+        if !taken {
+            return Ok(already_used());
         }
-        Ok(false) => {}
-        Err(error) => return internal(error),
+        let code = state.auth.issue(user_id, request).await?;
+        return deliver_code(state, request, &code).await;
     }
     let view = ConsentPage {
         client_name: client.name,
@@ -97,7 +88,7 @@ pub(crate) async fn proceed(
         request_id: request.request_id.clone(),
     };
     let targets: Vec<String> = redirect_origin(&request.redirect_uri).into_iter().collect();
-    page(StatusCode::OK, &view, &targets)
+    Ok(page(StatusCode::OK, &view, &targets))
 }
 
 /// The requested scopes the person left ticked. The page lists each as a checkbox named
@@ -134,74 +125,74 @@ fn nothing_pending() -> Response {
     )
 }
 
-/// The logged-in session and its pending request, or the page to show instead.
+/// The session and its pending request; `None` when nothing is waiting for an answer.
 async fn pending(
     state: &AppState,
     headers: &HeaderMap,
-) -> Result<(Session, String, AuthorizationRequest), Response> {
+) -> Result<Option<(Session, String, AuthorizationRequest)>, PageError> {
     let cookie = session_cookie(&state.settings, headers);
-    let session = match sessions::load(&state.store, cookie).await {
-        Ok(Some(session)) => session,
-        Ok(None) => return Err(nothing_pending()),
-        Err(error) => return Err(internal(error)),
+    let Some(session) = sessions::load(&state.store, cookie).await? else {
+        return Ok(None);
     };
     let Some(raw) = session.record.pending.clone() else {
-        return Err(nothing_pending());
+        return Ok(None);
     };
-    let request: AuthorizationRequest = serde_json::from_str(&raw).map_err(internal)?;
-    Ok((session, raw, request))
+    let request: AuthorizationRequest = serde_json::from_str(&raw)?;
+    Ok(Some((session, raw, request)))
 }
 
-pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let (session, raw, request) = match pending(&state, &headers).await {
-        Ok(found) => found,
-        Err(response) => return response,
+/// RFC 6749 §4.1 (B): the resource owner grants or denies the request.
+/// <https://www.rfc-editor.org/rfc/rfc6749#section-4.1>
+pub async fn show(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let Some((session, raw, request)) = pending(&state, &headers).await? else {
+        return Ok(nothing_pending());
     };
     let Some(user_id) = session.user_id().map(str::to_string) else {
-        return super::see_other("/login");
+        return Ok(see_other("/login"));
     };
-    let response = proceed(&state, &session, &user_id, &request, &raw).await;
-    with_cookie(response, &state.settings, &session)
+    let response = proceed(&state, &session, &user_id, &request, &raw)
+        .await
+        .unwrap_or_else(IntoResponse::into_response);
+    Ok(with_cookie(response, &state.settings, &session))
 }
 
 /// The user's answer. The pending request is consumed first, so a replayed or
 /// double-submitted form can never produce a second code.
+/// <https://www.rfc-editor.org/rfc/rfc6749#section-4.1>
 #[tracing::instrument(skip_all, fields(client_id))]
 pub async fn submit(
     State(state): State<AppState>,
     headers: HeaderMap,
     FormBody(body): FormBody,
-) -> Response {
+) -> Result<Response, PageError> {
     let (form, session) = match posted_form(&state, &headers, &body).await {
         Ok(found) => found,
-        Err(response) => return response,
+        Err(response) => return Ok(response),
     };
     let Some(user_id) = session.user_id().map(str::to_string) else {
-        return csrf_failure();
+        return Ok(csrf_failure());
     };
     let Some(raw) = session.record.pending.clone() else {
-        return already_used();
+        return Ok(already_used());
     };
-    let request: AuthorizationRequest = match serde_json::from_str(&raw) {
-        Ok(request) => request,
-        Err(error) => return internal(error),
-    };
+    let request: AuthorizationRequest = serde_json::from_str(&raw)?;
     tracing::Span::current().record("client_id", request.client_id.as_str());
     if form.get("request_id") != Some(&request.request_id) {
-        return error_page(
+        return Ok(error_page(
             StatusCode::BAD_REQUEST,
             "Out-of-date form",
             "This consent form belongs to another authorization request. Start again from the application.",
-        );
+        ));
     }
-    match state
+    let taken = state
         .store
         .take_session_pending(&session.record.id_hash, &raw)
-        .await
-    {
-        Ok(true) => {}
-        Ok(false) => return already_used(),
-        Err(error) => return internal(error),
+        .await?;
+    if !taken {
+        return Ok(already_used());
     }
     let decision = form.get("decision").map(String::as_str);
     if let Some(decision @ ("approve" | "deny")) = decision {
@@ -219,7 +210,7 @@ pub async fn submit(
         );
     }
     let granted = ticked_scopes(&form, &request);
-    match decision {
+    Ok(match decision {
         Some("approve") if granted.is_empty() => fail(
             &state,
             &ErrorRedirect {
@@ -229,10 +220,10 @@ pub async fn submit(
                 state: request.state.clone(),
             },
         ),
-        Some("approve") => match state.auth.approve(&user_id, &request, &granted).await {
-            Ok(code) => deliver_code(&state, &request, &code).await,
-            Err(error) => internal(error),
-        },
+        Some("approve") => {
+            let code = state.auth.approve(&user_id, &request, &granted).await?;
+            deliver_code(&state, &request, &code).await?
+        }
         Some("deny") => fail(
             &state,
             &ErrorRedirect {
@@ -247,5 +238,5 @@ pub async fn submit(
             "Invalid form",
             "Choose Allow or Deny.",
         ),
-    }
+    })
 }
