@@ -16,7 +16,8 @@ use tracing::Instrument;
 
 use super::caller::Caller;
 use super::dispatch::DispatchSpan;
-use super::server::{CallError, McpServer};
+use super::error::CallError;
+use super::server::McpServer;
 
 /// The verified caller, as the bearer middleware left it in the HTTP request's extensions. rmcp
 /// puts the request's `http::request::Parts` into the context extensions for every request.
@@ -40,13 +41,14 @@ fn dispatch_span(context: &RequestContext<RoleServer>) -> tracing::Span {
 
 /// The one place the JSON-RPC path turns a refusal into a protocol error, logging server faults.
 fn protocol_error(error: CallError) -> ErrorData {
-    if let CallError::Internal(detail) = &error {
-        tracing::error!(error = %detail, "MCP request failed");
+    if let CallError::Internal(cause) = &error {
+        tracing::error!(error = format!("{cause:#}"), "MCP request failed");
     }
     error.into()
 }
 
 impl ServerHandler for McpServer {
+    // https://modelcontextprotocol.io/specification/2025-11-25/basic/lifecycle#initialization
     fn get_info(&self) -> ServerConfig {
         let capabilities = ServerCapabilities::builder()
             .enable_tools()
@@ -63,6 +65,7 @@ impl ServerHandler for McpServer {
     }
 
     /// Suggestions for prompt arguments; resource templates have none (we serve no templates).
+    // https://modelcontextprotocol.io/specification/2025-11-25/server/utilities/completion
     async fn complete(
         &self,
         request: CompleteRequestParams,
@@ -86,6 +89,7 @@ impl ServerHandler for McpServer {
     }
 
     // Results are per caller; rmcp marks them `cacheScope: private` for 2026-07-28 peers.
+    // https://modelcontextprotocol.io/specification/2025-11-25/server/tools#listing-tools
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
@@ -97,6 +101,7 @@ impl ServerHandler for McpServer {
         Ok(ListToolsResult::with_all_items(tools))
     }
 
+    // https://modelcontextprotocol.io/specification/2025-11-25/server/tools#calling-tools
     async fn call_tool(
         &self,
         request: CallToolRequestParams,
@@ -116,10 +121,12 @@ impl ServerHandler for McpServer {
         }
     }
 
+    // https://modelcontextprotocol.io/specification/2025-11-25/server/tools#calling-tools
     fn get_tool(&self, name: &str) -> Option<Tool> {
         self.tool(name)
     }
 
+    // https://modelcontextprotocol.io/specification/2025-11-25/server/resources#listing-resources
     async fn list_resources(
         &self,
         _request: Option<PaginatedRequestParams>,
@@ -131,6 +138,7 @@ impl ServerHandler for McpServer {
         Ok(ListResourcesResult::with_all_items(resources))
     }
 
+    // https://modelcontextprotocol.io/specification/2025-11-25/server/resources#reading-resources
     async fn read_resource(
         &self,
         request: ReadResourceRequestParams,
@@ -145,6 +153,7 @@ impl ServerHandler for McpServer {
         Ok(result.into())
     }
 
+    // https://modelcontextprotocol.io/specification/2025-11-25/server/prompts#listing-prompts
     async fn list_prompts(
         &self,
         _request: Option<PaginatedRequestParams>,
@@ -156,6 +165,7 @@ impl ServerHandler for McpServer {
         Ok(ListPromptsResult::with_all_items(prompts))
     }
 
+    // https://modelcontextprotocol.io/specification/2025-11-25/server/prompts#getting-a-prompt
     async fn get_prompt(
         &self,
         request: GetPromptRequestParams,

@@ -1,10 +1,12 @@
 //! The MCP layer: tools, resources and prompts behind OAuth scopes, served over Streamable HTTP
 //! and to the REST endpoints. No axum types here; the HTTP layer mounts what this module builds.
 
+mod access;
 pub mod calculator;
 pub mod caller;
 pub mod catalog;
 pub mod dispatch;
+mod error;
 mod handler;
 mod prompts;
 pub mod readings;
@@ -20,7 +22,8 @@ mod transport;
 pub use caller::Caller;
 pub use catalog::{ScopeInfo, all_scopes, required_scopes, unlocked_by};
 pub use dispatch::DispatchSpan;
-pub use server::{CallError, McpServer, ServerIdentity};
+pub use error::{CallError, InternalError};
+pub use server::{McpServer, ServerIdentity};
 pub use session_owners::SessionOwners;
 pub use system::SystemMonitor;
 pub use transport::{McpHttpService, McpHttpSettings, streamable_http_service};

@@ -1,17 +1,57 @@
-//! The MCP prompts: templates that hand the model live metrics or a checked calculation.
+//! The MCP prompts: templates that hand the model live metrics or a checked calculation, each
+//! behind its scopes, with completions for their arguments.
 
 use rmcp::model::{GetPromptResult, JsonObject, Prompt, PromptArgument, PromptMessage, Role};
 use serde_json::Value;
 
+use super::access::{authorize, authorized_entry};
 use super::calculator::{self, MAX_EXPRESSION_CHARS};
-use super::catalog::{Entry, METRICS_URI};
-use super::server::{CallError, McpServer};
+use super::caller::Caller;
+use super::catalog::{self, Entry, Kind, METRICS_URI};
+use super::error::CallError;
+use super::server::McpServer;
 
 const HEALTH_REPORT: &str = "system_health_report";
 const EXPLAIN_CALCULATION: &str = "explain_calculation";
 
+impl McpServer {
+    // https://modelcontextprotocol.io/specification/2025-11-25/server/prompts#listing-prompts
+    pub fn list_prompts_for(&self, caller: &Caller) -> Result<Vec<Prompt>, CallError> {
+        authorize(caller, &[Kind::Prompt.base_scope()])?;
+        Ok(catalog::entries_of(Kind::Prompt)
+            .filter(|e| caller.has_all(e.scopes))
+            .map(|entry| definition(entry).with_title(entry.title))
+            .collect())
+    }
+
+    // https://modelcontextprotocol.io/specification/2025-11-25/server/prompts#getting-a-prompt
+    pub async fn get_prompt_for(
+        &self,
+        caller: &Caller,
+        name: &str,
+        arguments: Option<JsonObject>,
+    ) -> Result<GetPromptResult, CallError> {
+        let entry = authorized_entry(caller, Kind::Prompt, name)?;
+        self.render_prompt(entry, arguments.unwrap_or_default())
+            .await
+    }
+
+    /// Suggestions for a prompt argument (`completion/complete`), behind the prompt's scopes.
+    // https://modelcontextprotocol.io/specification/2025-11-25/server/utilities/completion
+    pub fn complete_prompt_argument_for(
+        &self,
+        caller: &Caller,
+        prompt: &str,
+        argument: &str,
+        prefix: &str,
+    ) -> Result<Vec<String>, CallError> {
+        let entry = authorized_entry(caller, Kind::Prompt, prompt)?;
+        Ok(complete_argument(entry.name, argument, prefix))
+    }
+}
+
 /// What prompts/list says about a declared prompt.
-pub(super) fn definition(entry: &Entry) -> Prompt {
+fn definition(entry: &Entry) -> Prompt {
     let (description, arguments) = match entry.name {
         HEALTH_REPORT => (
             "Asks for a health assessment of the host, with its current metrics attached.",
@@ -36,7 +76,7 @@ pub(super) fn definition(entry: &Entry) -> Prompt {
 
 impl McpServer {
     /// Builds a declared prompt; the caller's scopes have already been checked.
-    pub(super) async fn render_prompt(
+    async fn render_prompt(
         &self,
         entry: &Entry,
         arguments: JsonObject,
@@ -108,7 +148,7 @@ fn explain_calculation(expression: &str) -> String {
 
 /// Values for `completion/complete`: the known `focus` names that start with `prefix`.
 /// Free-form arguments (`expression`) have no suggestions.
-pub(super) fn complete_argument(prompt: &str, argument: &str, prefix: &str) -> Vec<String> {
+fn complete_argument(prompt: &str, argument: &str, prefix: &str) -> Vec<String> {
     if prompt != HEALTH_REPORT || argument != "focus" {
         return Vec::new();
     }

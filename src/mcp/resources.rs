@@ -1,13 +1,63 @@
-//! The MCP resources: live metrics and static platform facts, served as JSON documents.
+//! The MCP resources: live metrics and static platform facts, served as JSON documents, each
+//! behind its scopes.
 
-use rmcp::model::{ReadResourceResult, ResourceContents};
+use rmcp::model::{ReadResourceResult, Resource, ResourceContents};
 use serde::Serialize;
 
-use super::catalog::{Entry, METRICS_URI, PLATFORM_URI};
-use super::server::{CallError, McpServer};
+use super::access::{authorize, authorized_entry};
+use super::caller::Caller;
+use super::catalog::{self, Entry, Kind, METRICS_URI, PLATFORM_URI};
+use super::error::CallError;
+use super::server::McpServer;
+
+impl McpServer {
+    // https://modelcontextprotocol.io/specification/2025-11-25/server/resources#listing-resources
+    pub fn list_resources_for(&self, caller: &Caller) -> Result<Vec<Resource>, CallError> {
+        authorize(caller, &[Kind::Resource.base_scope()])?;
+        Ok(catalog::entries_of(Kind::Resource)
+            .filter(|e| caller.has_all(e.scopes))
+            .map(resource_definition)
+            .collect())
+    }
+
+    /// Reads a resource by URI (`system://metrics`).
+    // https://modelcontextprotocol.io/specification/2025-11-25/server/resources#reading-resources
+    pub async fn read_resource_for(
+        &self,
+        caller: &Caller,
+        uri: &str,
+    ) -> Result<ReadResourceResult, CallError> {
+        let entry = authorized_entry(caller, Kind::Resource, uri)?;
+        self.read_resource_contents(entry).await
+    }
+
+    /// Reads a resource by short name (`metrics`), as `GET /mcp/protected/resources/{name}` has
+    /// it.
+    pub async fn read_resource_named_for(
+        &self,
+        caller: &Caller,
+        short_name: &str,
+    ) -> Result<ReadResourceResult, CallError> {
+        authorize(caller, &[Kind::Resource.base_scope()])?;
+        match catalog::resource_by_short_name(short_name) {
+            Some(entry) => self.read_resource_for(caller, entry.name).await,
+            None => Err(CallError::UnknownResource(short_name.to_owned())),
+        }
+    }
+}
+
+fn resource_definition(entry: &Entry) -> Resource {
+    let resource = Resource::new(entry.name, entry.short_name())
+        .with_title(entry.title)
+        .with_mime_type("application/json");
+    match description(entry.name) {
+        Some(text) => resource.with_description(text),
+        None => resource,
+    }
+}
 
 /// What resources/list says about each resource.
-pub(super) fn description(uri: &str) -> Option<&'static str> {
+fn description(uri: &str) -> Option<&'static str> {
     match uri {
         METRICS_URI => Some(
             "Live host metrics as JSON: CPU use overall and per core, load average, memory and \
@@ -23,10 +73,7 @@ pub(super) fn description(uri: &str) -> Option<&'static str> {
 
 impl McpServer {
     /// Reads a declared resource; the caller's scopes have already been checked.
-    pub(super) async fn read_resource_contents(
-        &self,
-        entry: &Entry,
-    ) -> Result<ReadResourceResult, CallError> {
+    async fn read_resource_contents(&self, entry: &Entry) -> Result<ReadResourceResult, CallError> {
         let text = match entry.name {
             METRICS_URI => self.metrics_json().await?,
             PLATFORM_URI => to_json(&*self.monitor.platform())?,
@@ -38,17 +85,13 @@ impl McpServer {
 
     /// The current metrics as pretty JSON; prompts embed the same document.
     pub(super) async fn metrics_json(&self) -> Result<String, CallError> {
-        let metrics = self
-            .monitor
-            .metrics()
-            .await
-            .map_err(|e| CallError::Internal(e.to_string()))?;
+        let metrics = self.monitor.metrics().await.map_err(CallError::internal)?;
         to_json(&*metrics)
     }
 }
 
 fn to_json(value: &impl Serialize) -> Result<String, CallError> {
-    serde_json::to_string_pretty(value).map_err(|e| CallError::Internal(e.to_string()))
+    serde_json::to_string_pretty(value).map_err(CallError::internal)
 }
 
 #[cfg(test)]

@@ -7,12 +7,15 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use http::StatusCode;
 
 use super::Caller;
-use super::transport::SESSION_IDLE_TIMEOUT;
+
+/// How long a stateful session may sit idle before rmcp drops it (the client then gets 404 and
+/// must initialize again). Sessions are small; Claude.ai holds one per conversation.
+pub const SESSION_IDLE_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 
 /// Entries beyond this many trigger a sweep of sessions rmcp has dropped for idleness.
 const SWEEP_ABOVE: usize = 256;

@@ -1,20 +1,47 @@
 //! The MCP tools. `#[tool]` methods hold the logic and the schema text, and the generated router
 //! supplies the definitions; `run_tool` is the one dispatch that both the JSON-RPC handler and
 //! the REST endpoint use, because rmcp's router can only be called with a live session's
-//! `RequestContext` (its `Peer` has no public constructor).
+//! `RequestContext` (its `Peer` has no public constructor). Listing and scope checks for tools
+//! are here too.
+
+use std::sync::LazyLock;
 
 use rmcp::handler::server::tool::IntoCallToolResult;
 use rmcp::handler::server::wrapper::Parameters;
-use rmcp::model::{CallToolResponse, CallToolResult, JsonObject, Tool};
+use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock, IntoContents, JsonObject, Tool};
 use rmcp::{Json, tool, tool_router};
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::calculator::{self, MAX_EXPRESSION_CHARS};
+use super::access::{authorize, authorized_entry, visible};
+use super::calculator::{self, CalcError, MAX_EXPRESSION_CHARS};
+use super::caller::Caller;
 use super::catalog::{self, Kind};
-use super::server::{CallError, McpServer};
+use super::error::CallError;
+use super::server::McpServer;
+
+/// The `#[tool]` definitions, built once: they are the same for every server and session.
+static DEFINITIONS: LazyLock<Vec<Tool>> = LazyLock::new(McpServer::tool_definitions);
+
+/// Why a tool ran but gave no result. The text goes back to the model as a tool error
+/// (`isError: true`) so it can correct itself; it is not a protocol error.
+#[derive(Debug, thiserror::Error)]
+pub enum ToolFailure {
+    #[error("Cannot evaluate the expression: {0}")]
+    Calculation(#[from] CalcError),
+    #[error("Cannot evaluate the expression: the result is not finite")]
+    NotFinite,
+    #[error("System readings are unavailable right now")]
+    ReadingsUnavailable,
+}
+
+impl IntoContents for ToolFailure {
+    fn into_contents(self) -> Vec<ContentBlock> {
+        vec![ContentBlock::text(self.to_string())]
+    }
+}
 
 /// Arguments of `echo`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -95,12 +122,11 @@ impl McpServer {
     fn calculator(
         &self,
         Parameters(args): Parameters<CalculatorArgs>,
-    ) -> Result<Json<CalculatorOutput>, String> {
-        let value = calculator::evaluate(&args.expression)
-            .map_err(|e| format!("Cannot evaluate the expression: {e}"))?;
+    ) -> Result<Json<CalculatorOutput>, ToolFailure> {
+        let value = calculator::evaluate(&args.expression)?;
         // JSON has no NaN or infinity; the calculator promises finite results, this keeps it so.
         if !value.is_finite() {
-            return Err("Cannot evaluate the expression: the result is not finite".to_owned());
+            return Err(ToolFailure::NotFinite);
         }
         Ok(Json(CalculatorOutput {
             formatted: calculator::format_number(value),
@@ -116,10 +142,10 @@ impl McpServer {
         destructive_hint = false,
         open_world_hint = false
     ))]
-    async fn system_info(&self) -> Result<Json<SystemInfo>, String> {
+    async fn system_info(&self) -> Result<Json<SystemInfo>, ToolFailure> {
         let metrics = self.monitor.metrics().await.map_err(|e| {
             tracing::error!(error = %e, "system_info sampling failed");
-            "System readings are unavailable right now".to_owned()
+            ToolFailure::ReadingsUnavailable
         })?;
         let platform = self.monitor.platform();
         Ok(Json(SystemInfo {
@@ -142,6 +168,43 @@ impl McpServer {
 }
 
 impl McpServer {
+    /// A tool's definition by name, whatever the caller; rmcp uses it to check request headers.
+    pub(super) fn tool(&self, name: &str) -> Option<Tool> {
+        DEFINITIONS.iter().find(|t| t.name == name).cloned()
+    }
+
+    /// The tools `caller` may use; errors if it lacks `mcp:tools` altogether.
+    // https://modelcontextprotocol.io/specification/2025-11-25/server/tools#listing-tools
+    pub fn list_tools_for(&self, caller: &Caller) -> Result<Vec<Tool>, CallError> {
+        authorize(caller, &[Kind::Tool.base_scope()])?;
+        Ok(DEFINITIONS
+            .iter()
+            .filter(|tool| visible(caller, Kind::Tool, &tool.name))
+            .cloned()
+            .collect())
+    }
+
+    /// Runs a tool for `caller`. `arguments` must be a JSON object (or null for none). A tool that
+    /// runs but fails (bad expression, division by zero) is `Ok` with `is_error: Some(true)`.
+    // https://modelcontextprotocol.io/specification/2025-11-25/server/tools#calling-tools
+    pub async fn call_tool_for(
+        &self,
+        caller: &Caller,
+        name: &str,
+        arguments: Value,
+    ) -> Result<CallToolResult, CallError> {
+        authorized_entry(caller, Kind::Tool, name)?;
+        let arguments = match arguments {
+            Value::Object(map) => map,
+            Value::Null => JsonObject::new(),
+            _ => {
+                let message = "tool arguments must be a JSON object".to_owned();
+                return Err(CallError::InvalidArguments(message));
+            }
+        };
+        self.run_tool(name, arguments).await
+    }
+
     /// The `#[tool]` definitions, titled from the catalog so titles are declared once.
     pub(super) fn tool_definitions() -> Vec<Tool> {
         Self::tool_router()
@@ -168,10 +231,12 @@ impl McpServer {
         };
         match response {
             Ok(CallToolResponse::Complete(result)) => Ok(result),
-            Ok(_) => Err(CallError::Internal(format!(
+            Ok(_) => Err(CallError::internal(anyhow::anyhow!(
                 "tool {name} gave no final result"
             ))),
-            Err(error) => Err(CallError::Internal(error.message.into_owned())),
+            Err(error) => Err(CallError::internal(anyhow::anyhow!(
+                error.message.into_owned()
+            ))),
         }
     }
 }

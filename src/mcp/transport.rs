@@ -22,7 +22,6 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use http::header::{ACCEPT, HeaderMap, HeaderValue};
 use http::{Method, Request};
@@ -30,11 +29,7 @@ use rmcp::transport::streamable_http_server::session::local::LocalSessionManager
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 
 use super::server::McpServer;
-use super::session_owners::SessionOwners;
-
-/// How long a stateful session may sit idle before rmcp drops it (the client then gets 404 and
-/// must initialize again). Sessions are small; Claude.ai holds one per conversation.
-pub const SESSION_IDLE_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+use super::session_owners::{SESSION_IDLE_TIMEOUT, SessionOwners};
 
 #[derive(Debug, Clone)]
 pub struct McpHttpSettings {

@@ -3,6 +3,7 @@
 use sqlx::FromRow;
 
 use super::Store;
+use super::bulk_insert::{chunks, insert_sql};
 use super::revocations::EXPIRY_LEEWAY_SECS;
 
 #[derive(Debug, Clone, FromRow)]
@@ -70,7 +71,7 @@ pub struct Issuance<'a> {
 type Tx<'t> = sqlx::Transaction<'t, sqlx::Any>;
 
 async fn insert_issuance(tx: &mut Tx<'_>, issuance: &Issuance<'_>) -> Result<(), sqlx::Error> {
-    super::writer::insert_access_tokens(tx, &[issuance.access]).await?;
+    insert_access_tokens(tx, &[issuance.access]).await?;
     if let Some(r) = issuance.refresh {
         sqlx::query(
             "INSERT INTO refresh_tokens (token_hash, grant_id, client_id, scope, created_at, \
@@ -84,6 +85,48 @@ async fn insert_issuance(tx: &mut Tx<'_>, issuance: &Issuance<'_>) -> Result<(),
         .bind(r.expires_at)
         .execute(&mut **tx)
         .await?;
+    }
+    Ok(())
+}
+
+/// Inserts access-token rows (multi-row, in chunks) and marks their grants used. Shared by the
+/// writer's batches and by the single-token writes that must share a transaction with a claim
+/// (code redemption, refresh rotation).
+pub(super) async fn insert_access_tokens(
+    tx: &mut Tx<'_>,
+    tokens: &[&AccessTokenRecord],
+) -> Result<(), sqlx::Error> {
+    for chunk in chunks(tokens) {
+        // Built only from the constant column list and numbered placeholders.
+        let sql = insert_sql(
+            "access_tokens (jti, grant_id, client_id, subject, username, scope, audience, \
+             issued_at, expires_at)",
+            9,
+            chunk.len(),
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for a in chunk {
+            query = query
+                .bind(&a.jti)
+                .bind(&a.grant_id)
+                .bind(&a.client_id)
+                .bind(&a.subject)
+                .bind(&a.username)
+                .bind(&a.scope)
+                .bind(&a.audience)
+                .bind(a.issued_at)
+                .bind(a.expires_at);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    for a in tokens {
+        if let Some(grant_id) = &a.grant_id {
+            sqlx::query("UPDATE grants SET last_used_at = $1 WHERE id = $2")
+                .bind(a.issued_at)
+                .bind(grant_id)
+                .execute(&mut **tx)
+                .await?;
+        }
     }
     Ok(())
 }
@@ -178,13 +221,6 @@ impl Store {
         insert_issuance(&mut tx, issuance).await?;
         tx.commit().await?;
         Ok(true)
-    }
-
-    /// Stores an access token that consumes nothing (client credentials, a grace-window retry).
-    /// Concurrent calls share one transaction (see `writer`); returns once it has committed.
-    #[tracing::instrument(name = "db.record_access_token", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
-    pub async fn record_access_token(&self, access: &AccessTokenRecord) -> Result<(), sqlx::Error> {
-        self.writer.record_token(access.clone()).await
     }
 
     #[tracing::instrument(name = "db.get_grant", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]

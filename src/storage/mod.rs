@@ -1,6 +1,7 @@
 //! The only place that writes SQL: one store, one set of portable queries, SQLite or Postgres.
 
 mod audit;
+mod bulk_insert;
 mod clients;
 mod consents;
 mod grants;

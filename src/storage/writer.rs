@@ -4,17 +4,17 @@
 //! A token response still waits until its row is committed (an acknowledged token must survive
 //! a crash); audit events are fire-and-forget, as before. The writer takes whatever is queued
 //! when it becomes free, so a lone request is written at once and a burst forms its own batch
-//! while the previous commit runs: no timer, no added latency when idle.
+//! while the previous commit runs: no timer, no added latency when idle. The access-token SQL
+//! is `grants::insert_access_tokens`; this file only batches.
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::grants::AccessTokenRecord;
+use super::Store;
+use super::bulk_insert::{chunks, insert_sql};
+use super::grants::{AccessTokenRecord, insert_access_tokens};
 
 /// At most this many jobs share one transaction.
 const MAX_BATCH: usize = 128;
-/// Multi-row INSERTs are split into power-of-two chunks up to this size, so each connection's
-/// prepared-statement cache holds at most a handful of shapes per table.
-const MAX_CHUNK: usize = 32;
 /// Queued jobs before senders wait (tokens) or hand off to a task (audit events).
 const QUEUE: usize = 4096;
 
@@ -87,6 +87,15 @@ impl Writer {
         if self.jobs.send(Job::Flush(done)).await.is_ok() {
             let _ = flushed.await;
         }
+    }
+}
+
+impl Store {
+    /// Stores an access token that consumes nothing (client credentials, a grace-window retry).
+    /// Concurrent calls share one transaction (see above); returns once it has committed.
+    #[tracing::instrument(name = "db.record_access_token", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
+    pub async fn record_access_token(&self, access: &AccessTokenRecord) -> Result<(), sqlx::Error> {
+        self.writer.record_token(access.clone()).await
     }
 }
 
@@ -175,105 +184,4 @@ async fn write_all(
         query.execute(&mut *tx).await?;
     }
     tx.commit().await
-}
-
-/// Inserts access-token rows (multi-row, in chunks) and marks their grants used. Shared by the
-/// batches here and by the single-token writes that must share a transaction with a claim
-/// (code redemption, refresh rotation).
-pub(super) async fn insert_access_tokens(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    tokens: &[&AccessTokenRecord],
-) -> Result<(), sqlx::Error> {
-    for chunk in chunks(tokens) {
-        // Built only from the constant column list and numbered placeholders.
-        let sql = insert_sql(
-            "access_tokens (jti, grant_id, client_id, subject, username, scope, audience, \
-             issued_at, expires_at)",
-            9,
-            chunk.len(),
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for a in chunk {
-            query = query
-                .bind(&a.jti)
-                .bind(&a.grant_id)
-                .bind(&a.client_id)
-                .bind(&a.subject)
-                .bind(&a.username)
-                .bind(&a.scope)
-                .bind(&a.audience)
-                .bind(a.issued_at)
-                .bind(a.expires_at);
-        }
-        query.execute(&mut **tx).await?;
-    }
-    for a in tokens {
-        if let Some(grant_id) = &a.grant_id {
-            sqlx::query("UPDATE grants SET last_used_at = $1 WHERE id = $2")
-                .bind(a.issued_at)
-                .bind(grant_id)
-                .execute(&mut **tx)
-                .await?;
-        }
-    }
-    Ok(())
-}
-
-/// Splits `items` into chunks whose lengths are powers of two no larger than [`MAX_CHUNK`].
-fn chunks<T>(mut items: &[T]) -> impl Iterator<Item = &[T]> {
-    std::iter::from_fn(move || {
-        if items.is_empty() {
-            return None;
-        }
-        let size = MAX_CHUNK.min(1 << items.len().ilog2());
-        let (head, tail) = items.split_at(size);
-        items = tail;
-        Some(head)
-    })
-}
-
-/// `INSERT INTO <target> VALUES ($1, …), (…)` with `rows` tuples of `columns` placeholders.
-fn insert_sql(target: &str, columns: usize, rows: usize) -> String {
-    let mut sql = format!("INSERT INTO {target} VALUES ");
-    for row in 0..rows {
-        if row > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for column in 0..columns {
-            if column > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!("${}", row * columns + column + 1));
-        }
-        sql.push(')');
-    }
-    sql
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn chunks_are_powers_of_two_that_cover_every_item_in_order() {
-        for len in 0..200usize {
-            let items: Vec<usize> = (0..len).collect();
-            let parts: Vec<&[usize]> = chunks(&items).collect();
-            assert!(
-                parts
-                    .iter()
-                    .all(|p| p.len().is_power_of_two() && p.len() <= MAX_CHUNK)
-            );
-            assert_eq!(parts.concat(), items, "length {len}");
-        }
-    }
-
-    #[test]
-    fn insert_sql_numbers_placeholders_row_by_row() {
-        assert_eq!(
-            insert_sql("t (a, b)", 2, 2),
-            "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)"
-        );
-    }
 }
