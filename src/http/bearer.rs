@@ -95,7 +95,7 @@ pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, Una
     let claims = state
         .auth
         .verify_bearer(token, &state.settings.mcp_resource())
-        .map_err(|e| Unauthorized(Some(e)))?;
+        .map_err(|e| Unauthorized(Some(e.to_string())))?;
     tracing::Span::current().record("client_id", claims.client_id.as_str());
     Ok(Caller {
         subject: claims.sub,
