@@ -8,6 +8,7 @@ use url::Url;
 
 use super::AuthServer;
 use super::clients::GRANT_AUTHORIZATION_CODE;
+use super::error::ErrorCode;
 use super::scope::{Requested, ScopeSet};
 use super::{pkce, redirect_uri, resource};
 use crate::crypto;
@@ -113,11 +114,11 @@ impl AuthServer {
         // registrant vouches for is no reason to redirect a person who has not signed in:
         // for those clients the errors below are shown on our page instead.
         let trusted_redirect = client.scope_is_ceiling();
-        let fail = |error: &'static str, description: String| {
+        let fail = |error: ErrorCode, description: String| {
             if trusted_redirect {
                 AuthorizeError::Redirect(ErrorRedirect {
                     redirect_uri: redirect.clone(),
-                    error,
+                    error: error.as_str(),
                     description,
                     state: state.clone(),
                 })
@@ -128,11 +129,16 @@ impl AuthServer {
             }
         };
         match get("response_type") {
-            None => return Err(fail("invalid_request", "response_type is required".into())),
+            None => {
+                return Err(fail(
+                    ErrorCode::InvalidRequest,
+                    "response_type is required".into(),
+                ));
+            }
             Some("code") => {}
             Some(other) => {
                 return Err(fail(
-                    "unsupported_response_type",
+                    ErrorCode::UnsupportedResponseType,
                     format!("response_type {other:?} is not supported; use code"),
                 ));
             }
@@ -143,12 +149,13 @@ impl AuthServer {
             .any(|g| g == GRANT_AUTHORIZATION_CODE)
         {
             return Err(fail(
-                "unauthorized_client",
+                ErrorCode::UnauthorizedClient,
                 "this client may not use the authorization code grant".into(),
             ));
         }
         let registered = ScopeSet::from_list(client.scope_list());
-        let requested = Requested::parse(get("scope")).map_err(|e| fail("invalid_scope", e))?;
+        let requested =
+            Requested::parse(get("scope")).map_err(|e| fail(ErrorCode::InvalidScope, e))?;
         let dropped = requested.dropped.clone();
         let scope = requested.or(&registered);
         // Operator-created clients keep their scopes as a ceiling; for the others the
@@ -156,7 +163,7 @@ impl AuthServer {
         if client.scope_is_ceiling() && !scope.is_subset_of(&registered) {
             let missing = scope.missing_from(&registered).join(" ");
             return Err(fail(
-                "invalid_scope",
+                ErrorCode::InvalidScope,
                 format!("this client may not request: {missing}"),
             ));
         }
@@ -167,31 +174,31 @@ impl AuthServer {
         let (code_challenge, code_challenge_method) = match get("code_challenge") {
             Some(_) if method.is_none() && !self.settings.tokens.allow_plain_pkce => {
                 return Err(fail(
-                    "invalid_request",
+                    ErrorCode::InvalidRequest,
                     "code_challenge_method is required (S256): plain PKCE is disabled".into(),
                 ));
             }
             Some(_) if !client.scope_is_ceiling() && method != Some(pkce::S256) => {
                 return Err(fail(
-                    "invalid_request",
+                    ErrorCode::InvalidRequest,
                     "this client must use PKCE with code_challenge_method=S256".into(),
                 ));
             }
             Some(challenge) => {
                 let allow_plain = self.settings.tokens.allow_plain_pkce;
                 let method = pkce::validate_challenge(challenge, method, allow_plain)
-                    .map_err(|e| fail("invalid_request", e))?;
+                    .map_err(|e| fail(ErrorCode::InvalidRequest, e))?;
                 (Some(challenge.to_string()), Some(method.to_string()))
             }
             None if method.is_some() => {
                 return Err(fail(
-                    "invalid_request",
+                    ErrorCode::InvalidRequest,
                     "code_challenge_method without code_challenge".into(),
                 ));
             }
             None if !pkce_optional => {
                 return Err(fail(
-                    "invalid_request",
+                    ErrorCode::InvalidRequest,
                     "this client must use PKCE: send code_challenge (S256)".into(),
                 ));
             }
@@ -202,7 +209,7 @@ impl AuthServer {
             &self.settings.mcp_resource(),
             self.settings.issuer(),
         )
-        .map_err(|e| fail("invalid_target", e))?;
+        .map_err(|e| fail(ErrorCode::InvalidTarget, e))?;
         let request = AuthorizationRequest {
             request_id: crypto::random_token(16),
             client_id: client.id.clone(),

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use super::error::OAuthError;
+use super::error::{ErrorCode, OAuthError};
 use crate::crypto;
 use crate::storage::{ClientRecord, Store};
 
@@ -188,7 +188,7 @@ impl SecretCache {
 }
 
 fn invalid_client(presented: &Presented, description: impl Into<String>) -> OAuthError {
-    let error = OAuthError::new("invalid_client", description);
+    let error = OAuthError::new(ErrorCode::InvalidClient, description);
     match presented {
         Presented::Basic { .. } => error.with_www_authenticate("Basic realm=\"mcp-oauth\""),
         _ => error,
@@ -218,7 +218,7 @@ pub async fn authenticate(
             Ok(true) => Ok(client),
             Ok(false) => Err(refused()),
             Err(Busy) => Err(OAuthError::new(
-                "temporarily_unavailable",
+                ErrorCode::TemporarilyUnavailable,
                 "too many client authentications are waiting; retry shortly",
             )),
         },
@@ -238,7 +238,7 @@ impl super::AuthServer {
     ) -> Result<ClientRecord, OAuthError> {
         let result = authenticate(&self.store, &self.secret_cache, presented).await;
         if let Err(error) = &result
-            && error.code == "invalid_client"
+            && error.code == ErrorCode::InvalidClient
         {
             crate::audit::record(
                 &self.store,

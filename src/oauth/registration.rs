@@ -7,6 +7,7 @@ use super::clients::{
     self, AUTH_NONE, AUTH_SECRET_BASIC, AUTH_SECRET_POST, GRANT_AUTHORIZATION_CODE,
     GRANT_REFRESH_TOKEN, NewClient, RegisterError, Registered,
 };
+use super::error::ErrorCode;
 use super::redirect_uri;
 use super::scope::{self, ScopeSet};
 use crate::crypto;
@@ -15,13 +16,13 @@ use crate::storage::Store;
 /// An RFC 7591 §3.2.2 error code and its description.
 #[derive(Debug)]
 pub struct MetadataError {
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub description: String,
 }
 
 fn invalid(description: impl Into<String>) -> MetadataError {
     MetadataError {
-        code: "invalid_client_metadata",
+        code: ErrorCode::InvalidClientMetadata,
         description: description.into(),
     }
 }
@@ -76,14 +77,14 @@ pub fn parse(body: &Value) -> Result<Parsed, MetadataError> {
         // Postgres cannot store, included) is ever valid in a URI.
         if uri.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(MetadataError {
-                code: "invalid_redirect_uri",
+                code: ErrorCode::InvalidRedirectUri,
                 description: format!(
                     "redirect URI {uri:?} contains whitespace or control characters"
                 ),
             });
         }
         redirect_uri::validate_for_registration(uri).map_err(|description| MetadataError {
-            code: "invalid_redirect_uri",
+            code: ErrorCode::InvalidRedirectUri,
             description,
         })?;
     }
@@ -120,7 +121,7 @@ pub fn parse(body: &Value) -> Result<Parsed, MetadataError> {
     }
     if uses_code && redirect_uris.is_empty() {
         return Err(MetadataError {
-            code: "invalid_redirect_uri",
+            code: ErrorCode::InvalidRedirectUri,
             description: "redirect_uris is required for the authorization_code grant".into(),
         });
     }

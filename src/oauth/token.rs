@@ -9,7 +9,7 @@ use serde_json::json;
 use super::AuthServer;
 use super::client_auth::Presented;
 use super::clients::{GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS, GRANT_REFRESH_TOKEN};
-use super::error::OAuthError;
+use super::error::{ErrorCode, OAuthError};
 use super::scope::{Requested, ScopeSet};
 use super::{pkce, resource};
 use crate::audit;
@@ -47,7 +47,7 @@ fn ensure_grant_type(client: &ClientRecord, grant: &str) -> Result<(), OAuthErro
         Ok(())
     } else {
         Err(OAuthError::new(
-            "unauthorized_client",
+            ErrorCode::UnauthorizedClient,
             format!("client {} may not use the {grant} grant", client.id),
         ))
     }
@@ -83,7 +83,7 @@ impl AuthServer {
             Err(error) => Err(error),
         };
         if let Err(error) = &result {
-            metrics::token_error(error.code);
+            metrics::token_error(error.code.as_str());
         }
         result
     }
@@ -99,7 +99,7 @@ impl AuthServer {
         match &result {
             // Only known grant types succeed, so the label's values stay bounded.
             Ok(_) => metrics::token_issued(param(params, "grant_type").unwrap_or("unknown")),
-            Err(error) => metrics::token_error(error.code),
+            Err(error) => metrics::token_error(error.code.as_str()),
         }
         result
     }
@@ -115,7 +115,7 @@ impl AuthServer {
             GRANT_REFRESH_TOKEN => self.refresh(client, params).await,
             GRANT_CLIENT_CREDENTIALS => self.client_credentials(client, params).await,
             other => Err(OAuthError::new(
-                "unsupported_grant_type",
+                ErrorCode::UnsupportedGrantType,
                 format!(
                     "grant_type {:?} is not supported; use authorization_code, refresh_token or client_credentials",
                     crate::audit::bounded(other)
@@ -188,10 +188,10 @@ impl AuthServer {
             &self.settings.mcp_resource(),
             &self.settings.server.public_url,
         )
-        .map_err(|e| OAuthError::new("invalid_target", e))?;
+        .map_err(|e| OAuthError::new(ErrorCode::InvalidTarget, e))?;
         match bound {
             Some(bound) if bound != audience => Err(OAuthError::new(
-                "invalid_target",
+                ErrorCode::InvalidTarget,
                 "resource differs from the one this grant was issued for",
             )),
             _ => Ok(audience),
@@ -209,7 +209,7 @@ impl AuthServer {
         let redirect_uri = required(params, "redirect_uri")?;
         let code_hash = crypto::sha256_hex(code);
         let now = self.clock.now();
-        let invalid = |d: &str| OAuthError::new("invalid_grant", d.to_string());
+        let invalid = |d: &str| OAuthError::new(ErrorCode::InvalidGrant, d.to_string());
         let Some(record) = self.store.get_code(&code_hash).await? else {
             return Err(invalid("the authorization code is unknown or has expired"));
         };
@@ -321,7 +321,7 @@ impl AuthServer {
             json!({ "grant_id": grant_id, "access_tokens_revoked": revoked }),
         );
         OAuthError::new(
-            "invalid_grant",
+            ErrorCode::InvalidGrant,
             "the authorization code was already used; every token issued from it has been revoked",
         )
     }
@@ -338,7 +338,7 @@ impl AuthServer {
         let now = self.clock.now();
         let invalid = || {
             OAuthError::new(
-                "invalid_grant",
+                ErrorCode::InvalidGrant,
                 "the refresh token is invalid, expired or revoked",
             )
         };
@@ -361,7 +361,7 @@ impl AuthServer {
         let requested = self.requested_scope(params, &client.id)?;
         if !requested.is_subset_of(&granted) {
             return Err(OAuthError::new(
-                "invalid_scope",
+                ErrorCode::InvalidScope,
                 format!(
                     "scope may only narrow on refresh; not granted: {}",
                     requested.missing_from(&granted).join(" ")
@@ -444,7 +444,7 @@ impl AuthServer {
             json!({ "grant_id": grant.id, "access_tokens_revoked": revoked }),
         );
         Err(OAuthError::new(
-            "invalid_grant",
+            ErrorCode::InvalidGrant,
             "the refresh token was already used; the whole grant has been revoked",
         ))
     }
@@ -453,7 +453,7 @@ impl AuthServer {
     /// are dropped and audited, never an error (RFC 6749 §3.3); malformed ones still are.
     fn requested_scope(&self, params: &Params, client_id: &str) -> Result<ScopeSet, OAuthError> {
         let requested = Requested::parse(param(params, "scope"))
-            .map_err(|e| OAuthError::new("invalid_scope", e))?;
+            .map_err(|e| OAuthError::new(ErrorCode::InvalidScope, e))?;
         if !requested.dropped.is_empty() {
             audit::record(
                 &self.store,
@@ -489,7 +489,7 @@ impl AuthServer {
     ) -> Result<TokenResponse, OAuthError> {
         if !client.is_confidential() {
             return Err(OAuthError::new(
-                "unauthorized_client",
+                ErrorCode::UnauthorizedClient,
                 "client_credentials is for confidential clients only",
             ));
         }
@@ -498,7 +498,7 @@ impl AuthServer {
         let requested = self.requested_scope(params, &client.id)?;
         if !requested.is_subset_of(&allowed) {
             return Err(OAuthError::new(
-                "invalid_scope",
+                ErrorCode::InvalidScope,
                 format!(
                     "client {} may not request: {}",
                     client.id,

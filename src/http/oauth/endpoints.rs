@@ -9,6 +9,7 @@ use super::form::{OAuthForm, require_client};
 use crate::error::OAuthError;
 use crate::http::AppState;
 use crate::http::client_address::ClientAddress;
+use crate::oauth::error::ErrorCode;
 
 fn no_store(mut response: Response) -> Response {
     let headers = response.headers_mut();
@@ -38,7 +39,7 @@ pub async fn token(
     let client = match state.auth.token_client(&form.params, presented).await {
         Ok(client) => client,
         Err(error) => {
-            if error.code == "invalid_client" {
+            if error.code == ErrorCode::InvalidClient {
                 state.rate_limits.charge_failure(caller.ip);
             }
             return Err(error);
