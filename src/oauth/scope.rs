@@ -76,6 +76,16 @@ impl ScopeSet {
         (Self(known), unknown.into_iter().collect())
     }
 
+    /// What a token request may have out of `self` (what was granted or is allowed):
+    /// `Ok(None)` when nothing was requested, so all of it; `Ok(Some(requested))` when the
+    /// request only narrows; otherwise `Err` with the requested names outside `self`.
+    pub fn narrow(&self, requested: ScopeSet) -> Result<Option<ScopeSet>, Vec<String>> {
+        if !requested.is_subset_of(self) {
+            return Err(requested.missing_from(self));
+        }
+        Ok((!requested.is_empty()).then_some(requested))
+    }
+
     /// The scopes in both sets.
     pub fn intersection(&self, other: &ScopeSet) -> ScopeSet {
         Self(self.0.intersection(&other.0).cloned().collect())
@@ -163,6 +173,16 @@ mod tests {
         let many: Vec<String> = (0..65).map(|i| format!("x:{i}")).collect();
         assert!(Requested::parse(Some(&many.join(" "))).is_err());
         assert!(Requested::parse(Some(&many[..64].join(" "))).is_ok());
+    }
+
+    #[test]
+    fn narrowing_keeps_all_for_nothing_requested_and_refuses_more_than_allowed() {
+        let allowed = ScopeSet::from_list(["mcp:tools", "mcp:prompts"]);
+        assert_eq!(allowed.narrow(ScopeSet::default()), Ok(None));
+        let tools = ScopeSet::from_list(["mcp:tools"]);
+        assert_eq!(allowed.narrow(tools.clone()), Ok(Some(tools)));
+        let more = ScopeSet::from_list(["mcp:tools", "system:read"]);
+        assert_eq!(allowed.narrow(more), Err(vec!["system:read".to_string()]));
     }
 
     #[test]

@@ -10,6 +10,7 @@ use crate::error::OAuthError;
 use crate::http::AppState;
 use crate::http::client_address::ClientAddress;
 use crate::oauth::error::ErrorCode;
+use crate::oauth::token;
 
 fn no_store(mut response: Response) -> Response {
     let headers = response.headers_mut();
@@ -36,7 +37,8 @@ pub async fn token(
         let grant = crate::audit::bounded(grant);
         tracing::Span::current().record("grant_type", grant.as_ref());
     }
-    let client = match state.auth.token_client(&form.params, presented).await {
+    let request = token::parse_request(&form.params)?;
+    let client = match state.auth.token_client(presented).await {
         Ok(client) => client,
         Err(error) => {
             if error.code == ErrorCode::InvalidClient {
@@ -49,7 +51,7 @@ pub async fn token(
         return Ok(refused);
     }
     let _slot = state.admission.enter().await;
-    let response = state.auth.grant_for(&form.params, &client).await?;
+    let response = state.auth.grant_for(&request, &client).await?;
     Ok(no_store(Json(response).into_response()))
 }
 
