@@ -154,8 +154,8 @@ impl AuthServer {
             ));
         }
         let registered = ScopeSet::from_list(client.scope_list());
-        let requested =
-            Requested::parse(get("scope")).map_err(|e| fail(ErrorCode::InvalidScope, e))?;
+        let requested = Requested::parse(get("scope"))
+            .map_err(|e| fail(ErrorCode::InvalidScope, e.to_string()))?;
         let dropped = requested.dropped.clone();
         let scope = requested.or(&registered);
         // Operator-created clients keep their scopes as a ceiling; for the others the
@@ -187,7 +187,7 @@ impl AuthServer {
             Some(challenge) => {
                 let allow_plain = self.settings.tokens.allow_plain_pkce;
                 let method = pkce::validate_challenge(challenge, method, allow_plain)
-                    .map_err(|e| fail(ErrorCode::InvalidRequest, e))?;
+                    .map_err(|e| fail(ErrorCode::InvalidRequest, e.to_string()))?;
                 (Some(challenge.to_string()), Some(method.to_string()))
             }
             None if method.is_some() => {
@@ -209,7 +209,7 @@ impl AuthServer {
             &self.settings.mcp_resource(),
             self.settings.issuer(),
         )
-        .map_err(|e| fail(ErrorCode::InvalidTarget, e))?;
+        .map_err(|e| fail(ErrorCode::InvalidTarget, e.to_string()))?;
         let request = AuthorizationRequest {
             request_id: crypto::random_token(16),
             client_id: client.id.clone(),

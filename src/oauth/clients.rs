@@ -68,7 +68,7 @@ impl NewClient {
         if scopes.is_empty() {
             return Err("a client needs at least one scope".into());
         }
-        scopes.ensure_supported()?;
+        scopes.ensure_supported().map_err(|e| e.to_string())?;
         for grant in &self.grant_types {
             if !KNOWN_GRANTS.contains(&grant.as_str()) {
                 return Err(format!("unknown grant type {grant:?}"));

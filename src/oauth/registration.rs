@@ -127,7 +127,8 @@ pub fn parse(body: &Value) -> Result<Parsed, MetadataError> {
     }
     // RFC 7591 §3.2.1: the server may replace requested values. Unknown scope names (Claude.ai
     // registers `scope: "claudeai"`) are dropped; nothing known left means the default set.
-    let requested = scope::Requested::parse(optional_string(body, "scope")?).map_err(invalid)?;
+    let requested = scope::Requested::parse(optional_string(body, "scope")?)
+        .map_err(|e| invalid(e.to_string()))?;
     let dropped_scopes = requested.dropped.clone();
     let scopes = requested.or(&ScopeSet::from_list(scope::supported()));
     let application_type = match optional_string(body, "application_type")? {

@@ -13,6 +13,17 @@ pub fn supported() -> Vec<&'static str> {
     ]
 }
 
+/// Why a scope string or request was refused; the text is what the client is told.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScopeError {
+    #[error("scope {0:?} contains characters a scope may not have")]
+    Malformed(String),
+    #[error("too many scope values (at most {MAX_REQUESTED})")]
+    TooMany,
+    #[error("unknown scope {0:?}")]
+    Unknown(String),
+}
+
 /// A set of scope tokens; order-free and duplicate-free.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ScopeSet(BTreeSet<String>);
@@ -20,7 +31,7 @@ pub struct ScopeSet(BTreeSet<String>);
 impl ScopeSet {
     /// Parses a space-separated scope string, tolerating stray whitespace.
     /// Rejects characters outside RFC 6749's scope-token grammar.
-    pub fn parse(value: &str) -> Result<Self, String> {
+    pub fn parse(value: &str) -> Result<Self, ScopeError> {
         let mut set = BTreeSet::new();
         for token in value
             .split([' ', '\t', '\n', '\r'])
@@ -30,9 +41,7 @@ impl ScopeSet {
                 .chars()
                 .all(|c| c == '!' || ('#'..='[').contains(&c) || (']'..='~').contains(&c));
             if !valid {
-                return Err(format!(
-                    "scope {token:?} contains characters a scope may not have"
-                ));
+                return Err(ScopeError::Malformed(token.to_string()));
             }
             set.insert(token.to_string());
         }
@@ -92,10 +101,10 @@ impl ScopeSet {
     }
 
     /// Every token must be one this server supports.
-    pub fn ensure_supported(&self) -> Result<(), String> {
+    pub fn ensure_supported(&self) -> Result<(), ScopeError> {
         let supported = supported();
         match self.0.iter().find(|s| !supported.contains(&s.as_str())) {
-            Some(unknown) => Err(format!("unknown scope {unknown:?}")),
+            Some(unknown) => Err(ScopeError::Unknown(unknown.clone())),
             None => Ok(()),
         }
     }
@@ -115,13 +124,13 @@ pub struct Requested {
 impl Requested {
     /// Parses a request's `scope` parameter leniently: malformed tokens are still an error,
     /// unknown names are dropped.
-    pub fn parse(value: Option<&str>) -> Result<Self, String> {
+    pub fn parse(value: Option<&str>) -> Result<Self, ScopeError> {
         let (known, dropped) = match value {
             Some(raw) => {
                 let set = ScopeSet::parse(raw)?;
                 // Leniency is for a client's stray names, not for a list that only fills logs.
                 if set.0.len() > MAX_REQUESTED {
-                    return Err(format!("too many scope values (at most {MAX_REQUESTED})"));
+                    return Err(ScopeError::TooMany);
                 }
                 set.split_known()
             }

@@ -25,7 +25,7 @@ impl AuthServer {
             ));
         }
         ensure_grant_type(client, GrantType::ClientCredentials)?;
-        let allowed = ScopeSet::parse(&client.scopes).map_err(OAuthError::internal_msg)?;
+        let allowed = ScopeSet::parse(&client.scopes).map_err(OAuthError::internal)?;
         let requested = self.requested_scope(request, &client.id)?;
         let scope = match allowed.narrow(requested) {
             Ok(narrowed) => narrowed.unwrap_or(allowed).to_string(),

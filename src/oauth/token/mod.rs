@@ -318,7 +318,7 @@ impl AuthServer {
             &self.settings.mcp_resource(),
             &self.settings.server.public_url,
         )
-        .map_err(|e| OAuthError::new(ErrorCode::InvalidTarget, e))?;
+        .map_err(|e| OAuthError::new(ErrorCode::InvalidTarget, e.to_string()))?;
         match bound {
             Some(bound) if bound != audience => Err(OAuthError::new(
                 ErrorCode::InvalidTarget,
@@ -336,7 +336,7 @@ impl AuthServer {
         client_id: &str,
     ) -> Result<ScopeSet, OAuthError> {
         let requested = Requested::parse(request.scope.as_deref())
-            .map_err(|e| OAuthError::new(ErrorCode::InvalidScope, e))?;
+            .map_err(|e| OAuthError::new(ErrorCode::InvalidScope, e.to_string()))?;
         if !requested.dropped.is_empty() {
             audit::record(
                 &self.store,

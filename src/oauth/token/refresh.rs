@@ -44,7 +44,7 @@ impl AuthServer {
         if grant.revoked_at.is_some() {
             return Err(invalid());
         }
-        let granted = ScopeSet::parse(&record.scope).map_err(OAuthError::internal_msg)?;
+        let granted = ScopeSet::parse(&record.scope).map_err(OAuthError::internal)?;
         let requested = self.requested_scope(request, &client.id)?;
         let scope = match granted.narrow(requested) {
             Ok(None) => record.scope.clone(),
