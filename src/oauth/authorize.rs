@@ -235,9 +235,17 @@ impl AuthServer {
     }
 }
 
+/// A redirect URI that no longer parses (it was validated when registered).
+#[derive(Debug, thiserror::Error)]
+#[error("bad redirect URI: {0}")]
+pub struct BadRedirectUri(#[from] url::ParseError);
+
 /// `redirect_uri` with `params` appended to its query (RFC 6749 §4.1.2), keeping its own query.
-pub fn redirect_with(redirect_uri: &str, params: &[(&str, &str)]) -> Result<String, String> {
-    let mut url = Url::parse(redirect_uri).map_err(|e| format!("bad redirect URI: {e}"))?;
+pub fn redirect_with(
+    redirect_uri: &str,
+    params: &[(&str, &str)],
+) -> Result<String, BadRedirectUri> {
+    let mut url = Url::parse(redirect_uri)?;
     {
         let mut query = url.query_pairs_mut();
         for (key, value) in params {

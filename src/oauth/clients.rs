@@ -62,7 +62,7 @@ impl NewClient {
             return Err("client name must be 1-200 characters".into());
         }
         for uri in &self.redirect_uris {
-            redirect_uri::validate_for_registration(uri)?;
+            redirect_uri::validate_for_registration(uri).map_err(|e| e.to_string())?;
         }
         let scopes = ScopeSet::from_list(self.scopes.iter().cloned());
         if scopes.is_empty() {

@@ -83,9 +83,9 @@ pub fn parse(body: &Value) -> Result<Parsed, MetadataError> {
                 ),
             });
         }
-        redirect_uri::validate_for_registration(uri).map_err(|description| MetadataError {
+        redirect_uri::validate_for_registration(uri).map_err(|e| MetadataError {
             code: ErrorCode::InvalidRedirectUri,
-            description,
+            description: e.to_string(),
         })?;
     }
     let method = match optional_string(body, "token_endpoint_auth_method")? {
