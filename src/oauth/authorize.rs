@@ -1,5 +1,6 @@
 //! The authorization request (RFC 6749 §4.1.1, OAuth 2.1 §4.1.1): validated into an
-//! [`AuthorizationRequest`], or an error that says whether it may go back to the client.
+//! [`AuthorizationRequest`] by `impl AuthServer` here, or an error that says whether it may
+//! go back to the client.
 
 use std::collections::HashMap;
 

@@ -1,5 +1,6 @@
 //! Client authentication (RFC 6749 §2.3): secret_basic, secret_post or none, with a
-//! short-lived cache of successful argon2 verifications.
+//! short-lived cache of successful argon2 verifications; `impl AuthServer` here authenticates
+//! and audits failures.
 //!
 //! Argon2 is the expensive part, so an unauthenticated caller must not be able to queue
 //! much of it: an unknown client id is refused without any (client ids are not secrets,
