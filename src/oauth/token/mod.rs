@@ -1,6 +1,6 @@
-//! The token endpoint (RFC 6749 §3.2, §5): the typed request parsed from the form, the
-//! dispatch to the grants, and what they share; `impl AuthServer` here is that dispatch and
-//! the issuing helpers. The grants: [`code`], [`refresh`], [`client_credentials`].
+//! The token endpoint (RFC 6749 §3.2, §5): `impl AuthServer` here dispatches a
+//! [`TokenRequest`] (request.rs) to its grant (code.rs, refresh.rs, client_credentials.rs) and
+//! holds what the grants share: access and refresh records, audience, scope, the response.
 
 mod client_credentials;
 mod code;
