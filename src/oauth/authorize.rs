@@ -1,5 +1,6 @@
 //! The authorization request (RFC 6749 §4.1.1, OAuth 2.1 §4.1.1): validated into an
-//! [`AuthorizationRequest`], or an error that says whether it may go back to the client.
+//! [`AuthorizationRequest`] by `impl AuthServer` here, or an error that says whether it may
+//! go back to the client.
 
 use std::collections::HashMap;
 
@@ -8,6 +9,7 @@ use url::Url;
 
 use super::AuthServer;
 use super::clients::GRANT_AUTHORIZATION_CODE;
+use super::error::ErrorCode;
 use super::scope::{Requested, ScopeSet};
 use super::{pkce, redirect_uri, resource};
 use crate::crypto;
@@ -113,11 +115,11 @@ impl AuthServer {
         // registrant vouches for is no reason to redirect a person who has not signed in:
         // for those clients the errors below are shown on our page instead.
         let trusted_redirect = client.scope_is_ceiling();
-        let fail = |error: &'static str, description: String| {
+        let fail = |error: ErrorCode, description: String| {
             if trusted_redirect {
                 AuthorizeError::Redirect(ErrorRedirect {
                     redirect_uri: redirect.clone(),
-                    error,
+                    error: error.as_str(),
                     description,
                     state: state.clone(),
                 })
@@ -128,11 +130,16 @@ impl AuthServer {
             }
         };
         match get("response_type") {
-            None => return Err(fail("invalid_request", "response_type is required".into())),
+            None => {
+                return Err(fail(
+                    ErrorCode::InvalidRequest,
+                    "response_type is required".into(),
+                ));
+            }
             Some("code") => {}
             Some(other) => {
                 return Err(fail(
-                    "unsupported_response_type",
+                    ErrorCode::UnsupportedResponseType,
                     format!("response_type {other:?} is not supported; use code"),
                 ));
             }
@@ -143,12 +150,13 @@ impl AuthServer {
             .any(|g| g == GRANT_AUTHORIZATION_CODE)
         {
             return Err(fail(
-                "unauthorized_client",
+                ErrorCode::UnauthorizedClient,
                 "this client may not use the authorization code grant".into(),
             ));
         }
         let registered = ScopeSet::from_list(client.scope_list());
-        let requested = Requested::parse(get("scope")).map_err(|e| fail("invalid_scope", e))?;
+        let requested = Requested::parse(get("scope"))
+            .map_err(|e| fail(ErrorCode::InvalidScope, e.to_string()))?;
         let dropped = requested.dropped.clone();
         let scope = requested.or(&registered);
         // Operator-created clients keep their scopes as a ceiling; for the others the
@@ -156,7 +164,7 @@ impl AuthServer {
         if client.scope_is_ceiling() && !scope.is_subset_of(&registered) {
             let missing = scope.missing_from(&registered).join(" ");
             return Err(fail(
-                "invalid_scope",
+                ErrorCode::InvalidScope,
                 format!("this client may not request: {missing}"),
             ));
         }
@@ -167,31 +175,31 @@ impl AuthServer {
         let (code_challenge, code_challenge_method) = match get("code_challenge") {
             Some(_) if method.is_none() && !self.settings.tokens.allow_plain_pkce => {
                 return Err(fail(
-                    "invalid_request",
+                    ErrorCode::InvalidRequest,
                     "code_challenge_method is required (S256): plain PKCE is disabled".into(),
                 ));
             }
             Some(_) if !client.scope_is_ceiling() && method != Some(pkce::S256) => {
                 return Err(fail(
-                    "invalid_request",
+                    ErrorCode::InvalidRequest,
                     "this client must use PKCE with code_challenge_method=S256".into(),
                 ));
             }
             Some(challenge) => {
                 let allow_plain = self.settings.tokens.allow_plain_pkce;
                 let method = pkce::validate_challenge(challenge, method, allow_plain)
-                    .map_err(|e| fail("invalid_request", e))?;
+                    .map_err(|e| fail(ErrorCode::InvalidRequest, e.to_string()))?;
                 (Some(challenge.to_string()), Some(method.to_string()))
             }
             None if method.is_some() => {
                 return Err(fail(
-                    "invalid_request",
+                    ErrorCode::InvalidRequest,
                     "code_challenge_method without code_challenge".into(),
                 ));
             }
             None if !pkce_optional => {
                 return Err(fail(
-                    "invalid_request",
+                    ErrorCode::InvalidRequest,
                     "this client must use PKCE: send code_challenge (S256)".into(),
                 ));
             }
@@ -202,7 +210,7 @@ impl AuthServer {
             &self.settings.mcp_resource(),
             self.settings.issuer(),
         )
-        .map_err(|e| fail("invalid_target", e))?;
+        .map_err(|e| fail(ErrorCode::InvalidTarget, e.to_string()))?;
         let request = AuthorizationRequest {
             request_id: crypto::random_token(16),
             client_id: client.id.clone(),
@@ -228,9 +236,17 @@ impl AuthServer {
     }
 }
 
+/// A redirect URI that no longer parses (it was validated when registered).
+#[derive(Debug, thiserror::Error)]
+#[error("bad redirect URI: {0}")]
+pub struct BadRedirectUri(#[from] url::ParseError);
+
 /// `redirect_uri` with `params` appended to its query (RFC 6749 §4.1.2), keeping its own query.
-pub fn redirect_with(redirect_uri: &str, params: &[(&str, &str)]) -> Result<String, String> {
-    let mut url = Url::parse(redirect_uri).map_err(|e| format!("bad redirect URI: {e}"))?;
+pub fn redirect_with(
+    redirect_uri: &str,
+    params: &[(&str, &str)],
+) -> Result<String, BadRedirectUri> {
+    let mut url = Url::parse(redirect_uri)?;
     {
         let mut query = url.query_pairs_mut();
         for (key, value) in params {

@@ -1,5 +1,6 @@
 //! Client authentication (RFC 6749 §2.3): secret_basic, secret_post or none, with a
-//! short-lived cache of successful argon2 verifications.
+//! short-lived cache of successful argon2 verifications; `impl AuthServer` here authenticates
+//! and audits failures.
 //!
 //! Argon2 is the expensive part, so an unauthenticated caller must not be able to queue
 //! much of it: an unknown client id is refused without any (client ids are not secrets,
@@ -15,7 +16,7 @@ use std::time::{Duration, Instant};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use super::error::OAuthError;
+use super::error::{ErrorCode, OAuthError};
 use crate::crypto;
 use crate::storage::{ClientRecord, Store};
 
@@ -188,7 +189,7 @@ impl SecretCache {
 }
 
 fn invalid_client(presented: &Presented, description: impl Into<String>) -> OAuthError {
-    let error = OAuthError::new("invalid_client", description);
+    let error = OAuthError::new(ErrorCode::InvalidClient, description);
     match presented {
         Presented::Basic { .. } => error.with_www_authenticate("Basic realm=\"mcp-oauth\""),
         _ => error,
@@ -218,7 +219,7 @@ pub async fn authenticate(
             Ok(true) => Ok(client),
             Ok(false) => Err(refused()),
             Err(Busy) => Err(OAuthError::new(
-                "temporarily_unavailable",
+                ErrorCode::TemporarilyUnavailable,
                 "too many client authentications are waiting; retry shortly",
             )),
         },
@@ -238,7 +239,7 @@ impl super::AuthServer {
     ) -> Result<ClientRecord, OAuthError> {
         let result = authenticate(&self.store, &self.secret_cache, presented).await;
         if let Err(error) = &result
-            && error.code == "invalid_client"
+            && error.code == ErrorCode::InvalidClient
         {
             crate::audit::record(
                 &self.store,

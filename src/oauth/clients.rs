@@ -62,13 +62,13 @@ impl NewClient {
             return Err("client name must be 1-200 characters".into());
         }
         for uri in &self.redirect_uris {
-            redirect_uri::validate_for_registration(uri)?;
+            redirect_uri::validate_for_registration(uri).map_err(|e| e.to_string())?;
         }
         let scopes = ScopeSet::from_list(self.scopes.iter().cloned());
         if scopes.is_empty() {
             return Err("a client needs at least one scope".into());
         }
-        scopes.ensure_supported()?;
+        scopes.ensure_supported().map_err(|e| e.to_string())?;
         for grant in &self.grant_types {
             if !KNOWN_GRANTS.contains(&grant.as_str()) {
                 return Err(format!("unknown grant type {grant:?}"));

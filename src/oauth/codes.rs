@@ -1,5 +1,5 @@
-//! Issuing authorization codes: a new grant plus a single-use, short-lived code bound to
-//! client, redirect URI, PKCE challenge, scope, resource and user.
+//! Issuing authorization codes: `impl AuthServer` here creates a new grant plus a single-use,
+//! short-lived code bound to client, redirect URI, PKCE challenge, scope, resource and user.
 
 use super::AuthServer;
 use crate::crypto;

@@ -1,5 +1,5 @@
 //! Consent: what a request asks for in words the user can judge, whether an earlier
-//! approval already covers it, and turning an approval into a code.
+//! approval already covers it, and (`impl AuthServer` here) turning an approval into a code.
 
 use super::AuthServer;
 use super::authorize::AuthorizationRequest;

@@ -1,4 +1,5 @@
-//! Token introspection (RFC 7662), read from the database: the revocation truth.
+//! Token introspection (RFC 7662), read from the database: the revocation truth. `impl
+//! AuthServer` here answers an introspection request.
 
 use serde_json::{Value, json};
 

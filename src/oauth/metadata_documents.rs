@@ -349,10 +349,11 @@ fn to_client(client_id: &str, doc: &Value, now: i64) -> Result<ClientRecord, Str
         if uri == redirect_uri::OOB || uri.chars().any(char::is_whitespace) {
             return Err(format!("redirect URI {uri:?} is not allowed"));
         }
-        redirect_uri::validate_for_registration(uri)?;
+        redirect_uri::validate_for_registration(uri).map_err(|e| e.to_string())?;
     }
     // As for registration: unknown scope names are dropped, none left means the default.
-    let scopes = scope::Requested::parse(doc.get("scope").and_then(Value::as_str))?
+    let scopes = scope::Requested::parse(doc.get("scope").and_then(Value::as_str))
+        .map_err(|e| e.to_string())?
         .or(&ScopeSet::from_list(scope::supported()));
     let application_type = doc
         .get("application_type")

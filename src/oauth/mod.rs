@@ -1,4 +1,6 @@
-//! OAuth protocol logic, free of HTTP types: clients, scopes, grants, tokens, users.
+//! OAuth protocol logic, free of HTTP types: clients, scopes, grants, tokens, users. `impl
+//! AuthServer` here: start-up, client lookup and the sync loop; each protocol step's methods
+//! live in its file (authorize, codes, consent, token/, revocation, introspection, client_auth).
 
 pub mod authorize;
 mod bearer;
@@ -106,19 +108,6 @@ impl AuthServer {
 
     pub fn issuer(&self) -> &str {
         self.settings.issuer()
-    }
-
-    /// Revokes a grant family and pushes its access tokens into the in-memory set.
-    pub async fn revoke_grant(&self, grant_id: &str) -> Result<usize, sqlx::Error> {
-        let revoked = self
-            .store
-            .revoke_grant(grant_id, storage::unix_now())
-            .await?;
-        let count = revoked.len();
-        for (jti, exp) in revoked {
-            self.revocations.insert(jti, exp);
-        }
-        Ok(count)
     }
 
     /// Re-reads keys and revocations other instances or the CLI changed; runs forever. The

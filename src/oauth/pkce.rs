@@ -8,15 +8,28 @@ use subtle::ConstantTimeEq;
 pub const S256: &str = "S256";
 pub const PLAIN: &str = "plain";
 
+/// Why a PKCE parameter was refused; the text is what the client is told.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PkceError {
+    #[error("code_verifier must be 43-128 characters of A-Z a-z 0-9 - . _ ~")]
+    Verifier,
+    #[error("code_challenge_method plain is disabled; use S256")]
+    PlainDisabled,
+    #[error("unsupported code_challenge_method {0:?}")]
+    UnsupportedMethod(String),
+    #[error("code_challenge must be 43-128 characters of A-Z a-z 0-9 - . _ ~")]
+    Challenge,
+}
+
 fn is_unreserved(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~')
 }
 
 /// A verifier is 43-128 unreserved characters (RFC 7636 §4.1).
-pub fn validate_verifier(verifier: &str) -> Result<(), String> {
+pub fn validate_verifier(verifier: &str) -> Result<(), PkceError> {
     let len = verifier.len();
     if !(43..=128).contains(&len) || !verifier.chars().all(is_unreserved) {
-        return Err("code_verifier must be 43-128 characters of A-Z a-z 0-9 - . _ ~".into());
+        return Err(PkceError::Verifier);
     }
     Ok(())
 }
@@ -26,16 +39,16 @@ pub fn validate_challenge(
     challenge: &str,
     method: Option<&str>,
     allow_plain: bool,
-) -> Result<&'static str, String> {
+) -> Result<&'static str, PkceError> {
     let method = match method.unwrap_or(PLAIN) {
         S256 => S256,
         PLAIN if allow_plain => PLAIN,
-        PLAIN => return Err("code_challenge_method plain is disabled; use S256".into()),
-        other => return Err(format!("unsupported code_challenge_method {other:?}")),
+        PLAIN => return Err(PkceError::PlainDisabled),
+        other => return Err(PkceError::UnsupportedMethod(other.to_string())),
     };
     let len = challenge.len();
     if !(43..=128).contains(&len) || !challenge.chars().all(is_unreserved) {
-        return Err("code_challenge must be 43-128 characters of A-Z a-z 0-9 - . _ ~".into());
+        return Err(PkceError::Challenge);
     }
     Ok(method)
 }

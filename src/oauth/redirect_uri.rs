@@ -5,35 +5,57 @@ use url::{Host, Url};
 /// The out-of-band URI of the original README: the code is shown on a page.
 pub const OOB: &str = "urn:ietf:wg:oauth:2.0:oob";
 
+/// Why a redirect URI may not be registered; the text is what the registrant is told.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RedirectUriError {
+    #[error("redirect URI {uri:?} is not a URL: {source}")]
+    NotAUrl {
+        uri: String,
+        source: url::ParseError,
+    },
+    #[error("redirect URI {0:?} must not contain a fragment")]
+    Fragment(String),
+    #[error("redirect URI {0:?} must not contain user information")]
+    UserInfo(String),
+    #[error("redirect URI {0:?} uses http on a non-loopback host; use https")]
+    PlainHttp(String),
+    #[error("redirect URI {0:?} uses a forbidden scheme")]
+    ForbiddenScheme(String),
+    #[error(
+        "redirect URI {uri:?} has scheme {scheme:?}; use https, http on loopback, or a reverse-domain private-use scheme"
+    )]
+    UnknownScheme { uri: String, scheme: String },
+}
+
 /// Whether `uri` may be registered: https anywhere, http only on loopback,
 /// a private-use scheme for native apps (RFC 8252 §7.1), or the OOB URN. No fragments.
-pub fn validate_for_registration(uri: &str) -> Result<(), String> {
+pub fn validate_for_registration(uri: &str) -> Result<(), RedirectUriError> {
     if uri == OOB {
         return Ok(());
     }
-    let parsed = Url::parse(uri).map_err(|e| format!("redirect URI {uri:?} is not a URL: {e}"))?;
+    let parsed = Url::parse(uri).map_err(|source| RedirectUriError::NotAUrl {
+        uri: uri.to_string(),
+        source,
+    })?;
     if parsed.fragment().is_some() || uri.contains('#') {
-        return Err(format!("redirect URI {uri:?} must not contain a fragment"));
+        return Err(RedirectUriError::Fragment(uri.to_string()));
     }
     if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(format!(
-            "redirect URI {uri:?} must not contain user information"
-        ));
+        return Err(RedirectUriError::UserInfo(uri.to_string()));
     }
     match parsed.scheme() {
         "https" if parsed.host().is_some() => Ok(()),
         "http" if is_loopback(&parsed) => Ok(()),
-        "http" => Err(format!(
-            "redirect URI {uri:?} uses http on a non-loopback host; use https"
-        )),
+        "http" => Err(RedirectUriError::PlainHttp(uri.to_string())),
         "javascript" | "data" | "file" | "vbscript" | "about" | "blob" => {
-            Err(format!("redirect URI {uri:?} uses a forbidden scheme"))
+            Err(RedirectUriError::ForbiddenScheme(uri.to_string()))
         }
         // Private-use schemes must look like a reversed domain name (RFC 8252 §7.1).
         scheme if scheme.contains('.') => Ok(()),
-        scheme => Err(format!(
-            "redirect URI {uri:?} has scheme {scheme:?}; use https, http on loopback, or a reverse-domain private-use scheme"
-        )),
+        scheme => Err(RedirectUriError::UnknownScheme {
+            uri: uri.to_string(),
+            scheme: scheme.to_string(),
+        }),
     }
 }
 

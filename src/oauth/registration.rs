@@ -7,6 +7,7 @@ use super::clients::{
     self, AUTH_NONE, AUTH_SECRET_BASIC, AUTH_SECRET_POST, GRANT_AUTHORIZATION_CODE,
     GRANT_REFRESH_TOKEN, NewClient, RegisterError, Registered,
 };
+use super::error::ErrorCode;
 use super::redirect_uri;
 use super::scope::{self, ScopeSet};
 use crate::crypto;
@@ -15,13 +16,13 @@ use crate::storage::Store;
 /// An RFC 7591 §3.2.2 error code and its description.
 #[derive(Debug)]
 pub struct MetadataError {
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub description: String,
 }
 
 fn invalid(description: impl Into<String>) -> MetadataError {
     MetadataError {
-        code: "invalid_client_metadata",
+        code: ErrorCode::InvalidClientMetadata,
         description: description.into(),
     }
 }
@@ -76,15 +77,15 @@ pub fn parse(body: &Value) -> Result<Parsed, MetadataError> {
         // Postgres cannot store, included) is ever valid in a URI.
         if uri.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(MetadataError {
-                code: "invalid_redirect_uri",
+                code: ErrorCode::InvalidRedirectUri,
                 description: format!(
                     "redirect URI {uri:?} contains whitespace or control characters"
                 ),
             });
         }
-        redirect_uri::validate_for_registration(uri).map_err(|description| MetadataError {
-            code: "invalid_redirect_uri",
-            description,
+        redirect_uri::validate_for_registration(uri).map_err(|e| MetadataError {
+            code: ErrorCode::InvalidRedirectUri,
+            description: e.to_string(),
         })?;
     }
     let method = match optional_string(body, "token_endpoint_auth_method")? {
@@ -120,13 +121,14 @@ pub fn parse(body: &Value) -> Result<Parsed, MetadataError> {
     }
     if uses_code && redirect_uris.is_empty() {
         return Err(MetadataError {
-            code: "invalid_redirect_uri",
+            code: ErrorCode::InvalidRedirectUri,
             description: "redirect_uris is required for the authorization_code grant".into(),
         });
     }
     // RFC 7591 §3.2.1: the server may replace requested values. Unknown scope names (Claude.ai
     // registers `scope: "claudeai"`) are dropped; nothing known left means the default set.
-    let requested = scope::Requested::parse(optional_string(body, "scope")?).map_err(invalid)?;
+    let requested = scope::Requested::parse(optional_string(body, "scope")?)
+        .map_err(|e| invalid(e.to_string()))?;
     let dropped_scopes = requested.dropped.clone();
     let scopes = requested.or(&ScopeSet::from_list(scope::supported()));
     let application_type = match optional_string(body, "application_type")? {

@@ -1,5 +1,14 @@
 //! Resource indicators (RFC 8707): which audiences a token may be issued for.
 
+/// Why a requested resource was refused (`invalid_target`); the text is what the client is told.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResourceError {
+    #[error("resource must not contain a fragment (RFC 8707 §2)")]
+    Fragment,
+    #[error("resource {requested:?} is not served by this server; use {served}")]
+    NotServed { requested: String, served: String },
+}
+
 /// Resolves a requested `resource` to the audience to put in the token. The only resource
 /// served is the MCP endpoint; a request naming it, a path below it, or the origin itself
 /// (compared after dropping one trailing slash, on path-segment boundaries) gets the MCP
@@ -8,12 +17,12 @@ pub fn resolve(
     requested: Option<&str>,
     mcp_resource: &str,
     public_url: &str,
-) -> Result<String, String> {
+) -> Result<String, ResourceError> {
     let Some(requested) = requested.filter(|r| !r.is_empty()) else {
         return Ok(mcp_resource.to_string());
     };
     if requested.contains('#') {
-        return Err("resource must not contain a fragment (RFC 8707 §2)".into());
+        return Err(ResourceError::Fragment);
     }
     let normalized = normalize_origin(requested);
     let trimmed = normalized.strip_suffix('/').unwrap_or(&normalized);
@@ -27,9 +36,10 @@ pub fn resolve(
     if on_boundary(&served) || trimmed == public_url {
         Ok(mcp_resource.to_string())
     } else {
-        Err(format!(
-            "resource {requested:?} is not served by this server; use {mcp_resource}"
-        ))
+        Err(ResourceError::NotServed {
+            requested: requested.to_string(),
+            served: mcp_resource.to_string(),
+        })
     }
 }
 

@@ -1,4 +1,5 @@
-//! Token revocation (RFC 7009): a client revokes its own access or refresh tokens.
+//! Token revocation (RFC 7009): `impl AuthServer` here is a client revoking its own access or
+//! refresh tokens, and the server revoking a whole grant family (code replay, refresh reuse).
 
 use serde_json::json;
 
@@ -80,5 +81,18 @@ impl AuthServer {
             );
         }
         Ok(true)
+    }
+
+    /// Revokes a grant family and pushes its access tokens into the in-memory set.
+    pub async fn revoke_grant(&self, grant_id: &str) -> Result<usize, sqlx::Error> {
+        let revoked = self
+            .store
+            .revoke_grant(grant_id, crate::storage::unix_now())
+            .await?;
+        let count = revoked.len();
+        for (jti, exp) in revoked {
+            self.revocations.insert(jti, exp);
+        }
+        Ok(count)
     }
 }

@@ -13,6 +13,17 @@ pub fn supported() -> Vec<&'static str> {
     ]
 }
 
+/// Why a scope string or request was refused; the text is what the client is told.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScopeError {
+    #[error("scope {0:?} contains characters a scope may not have")]
+    Malformed(String),
+    #[error("too many scope values (at most {MAX_REQUESTED})")]
+    TooMany,
+    #[error("unknown scope {0:?}")]
+    Unknown(String),
+}
+
 /// A set of scope tokens; order-free and duplicate-free.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ScopeSet(BTreeSet<String>);
@@ -20,7 +31,7 @@ pub struct ScopeSet(BTreeSet<String>);
 impl ScopeSet {
     /// Parses a space-separated scope string, tolerating stray whitespace.
     /// Rejects characters outside RFC 6749's scope-token grammar.
-    pub fn parse(value: &str) -> Result<Self, String> {
+    pub fn parse(value: &str) -> Result<Self, ScopeError> {
         let mut set = BTreeSet::new();
         for token in value
             .split([' ', '\t', '\n', '\r'])
@@ -30,9 +41,7 @@ impl ScopeSet {
                 .chars()
                 .all(|c| c == '!' || ('#'..='[').contains(&c) || (']'..='~').contains(&c));
             if !valid {
-                return Err(format!(
-                    "scope {token:?} contains characters a scope may not have"
-                ));
+                return Err(ScopeError::Malformed(token.to_string()));
             }
             set.insert(token.to_string());
         }
@@ -76,16 +85,26 @@ impl ScopeSet {
         (Self(known), unknown.into_iter().collect())
     }
 
+    /// What a token request may have out of `self` (what was granted or is allowed):
+    /// `Ok(None)` when nothing was requested, so all of it; `Ok(Some(requested))` when the
+    /// request only narrows; otherwise `Err` with the requested names outside `self`.
+    pub fn narrow(&self, requested: ScopeSet) -> Result<Option<ScopeSet>, Vec<String>> {
+        if !requested.is_subset_of(self) {
+            return Err(requested.missing_from(self));
+        }
+        Ok((!requested.is_empty()).then_some(requested))
+    }
+
     /// The scopes in both sets.
     pub fn intersection(&self, other: &ScopeSet) -> ScopeSet {
         Self(self.0.intersection(&other.0).cloned().collect())
     }
 
     /// Every token must be one this server supports.
-    pub fn ensure_supported(&self) -> Result<(), String> {
+    pub fn ensure_supported(&self) -> Result<(), ScopeError> {
         let supported = supported();
         match self.0.iter().find(|s| !supported.contains(&s.as_str())) {
-            Some(unknown) => Err(format!("unknown scope {unknown:?}")),
+            Some(unknown) => Err(ScopeError::Unknown(unknown.clone())),
             None => Ok(()),
         }
     }
@@ -105,13 +124,13 @@ pub struct Requested {
 impl Requested {
     /// Parses a request's `scope` parameter leniently: malformed tokens are still an error,
     /// unknown names are dropped.
-    pub fn parse(value: Option<&str>) -> Result<Self, String> {
+    pub fn parse(value: Option<&str>) -> Result<Self, ScopeError> {
         let (known, dropped) = match value {
             Some(raw) => {
                 let set = ScopeSet::parse(raw)?;
                 // Leniency is for a client's stray names, not for a list that only fills logs.
                 if set.0.len() > MAX_REQUESTED {
-                    return Err(format!("too many scope values (at most {MAX_REQUESTED})"));
+                    return Err(ScopeError::TooMany);
                 }
                 set.split_known()
             }
@@ -163,6 +182,16 @@ mod tests {
         let many: Vec<String> = (0..65).map(|i| format!("x:{i}")).collect();
         assert!(Requested::parse(Some(&many.join(" "))).is_err());
         assert!(Requested::parse(Some(&many[..64].join(" "))).is_ok());
+    }
+
+    #[test]
+    fn narrowing_keeps_all_for_nothing_requested_and_refuses_more_than_allowed() {
+        let allowed = ScopeSet::from_list(["mcp:tools", "mcp:prompts"]);
+        assert_eq!(allowed.narrow(ScopeSet::default()), Ok(None));
+        let tools = ScopeSet::from_list(["mcp:tools"]);
+        assert_eq!(allowed.narrow(tools.clone()), Ok(Some(tools)));
+        let more = ScopeSet::from_list(["mcp:tools", "system:read"]);
+        assert_eq!(allowed.narrow(more), Err(vec!["system:read".to_string()]));
     }
 
     #[test]

@@ -9,6 +9,8 @@ use super::form::{OAuthForm, require_client};
 use crate::error::OAuthError;
 use crate::http::client_address::ClientAddress;
 use crate::http::state::AppState;
+use crate::oauth::error::ErrorCode;
+use crate::oauth::token;
 
 fn no_store(mut response: Response) -> Response {
     let headers = response.headers_mut();
@@ -35,10 +37,11 @@ pub async fn token(
         let grant = crate::audit::bounded(grant);
         tracing::Span::current().record("grant_type", grant.as_ref());
     }
-    let client = match state.auth.token_client(&form.params, presented).await {
+    let request = token::parse_request(&form.params)?;
+    let client = match state.auth.token_client(presented).await {
         Ok(client) => client,
         Err(error) => {
-            if error.code == "invalid_client" {
+            if error.code == ErrorCode::InvalidClient {
                 state.rate_limits.charge_failure(caller.ip);
             }
             return Err(error);
@@ -48,7 +51,7 @@ pub async fn token(
         return Ok(refused);
     }
     let _slot = state.admission.enter().await;
-    let response = state.auth.grant_for(&form.params, &client).await?;
+    let response = state.auth.grant_for(&request, &client).await?;
     Ok(no_store(Json(response).into_response()))
 }
 

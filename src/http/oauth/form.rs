@@ -11,6 +11,7 @@ use base64::engine::general_purpose::STANDARD;
 
 use crate::error::OAuthError;
 use crate::oauth::client_auth::Presented;
+use crate::oauth::error::ErrorCode;
 
 /// A parsed form and, when present, the client's credentials.
 pub struct OAuthForm {
@@ -88,7 +89,7 @@ fn parse_basic(value: &str) -> Result<Option<(String, String)>, OAuthError> {
         return Ok(None);
     }
     let bad = || {
-        OAuthError::new("invalid_client", "malformed HTTP Basic credentials")
+        OAuthError::new(ErrorCode::InvalidClient, "malformed HTTP Basic credentials")
             .with_www_authenticate("Basic realm=\"mcp-oauth\"")
     };
     let decoded = STANDARD.decode(rest.trim()).map_err(|_| bad())?;
@@ -143,8 +144,7 @@ fn presented(
 /// The client's credentials, or `invalid_client` when it did not identify itself.
 pub fn require_client(form: &OAuthForm) -> Result<&Presented, OAuthError> {
     form.presented.as_ref().ok_or_else(|| {
-        OAuthError::new(
-            "invalid_client",
+        OAuthError::new(ErrorCode::InvalidClient,
             "client authentication is required: send HTTP Basic credentials or client_id (and client_secret)",
         )
     })

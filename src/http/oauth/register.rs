@@ -13,6 +13,7 @@ use crate::config::Registration;
 use crate::error::OAuthError;
 use crate::http::state::AppState;
 use crate::oauth::clients::RegisterError;
+use crate::oauth::error::ErrorCode;
 use crate::oauth::registration;
 
 /// RFC 7591 §3.1 (request) / §3.2 (response)
@@ -26,13 +27,16 @@ pub async fn register(
     authorize_registration(&state, &headers)?;
     // Too large (413) or unreadable: still an RFC 7591 JSON error, not axum's plain text.
     let body = body.map_err(|e| {
-        let mut error = OAuthError::new("invalid_client_metadata", format!("unreadable body: {e}"));
+        let mut error = OAuthError::new(
+            ErrorCode::InvalidClientMetadata,
+            format!("unreadable body: {e}"),
+        );
         error.status = e.status();
         error
     })?;
     let metadata: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
         OAuthError::new(
-            "invalid_client_metadata",
+            ErrorCode::InvalidClientMetadata,
             format!("the body must be JSON client metadata: {e}"),
         )
     })?;
@@ -47,7 +51,7 @@ pub async fn register(
         .await
         .map_err(|e| match e {
             RegisterError::Invalid(description) => {
-                OAuthError::new("invalid_client_metadata", description)
+                OAuthError::new(ErrorCode::InvalidClientMetadata, description)
             }
             RegisterError::Duplicate(_) => {
                 OAuthError::internal_msg("random client id collided".into())
@@ -83,7 +87,7 @@ fn authorize_registration(state: &AppState, headers: &HeaderMap) -> Result<(), O
         Registration::Open => Ok(()),
         Registration::Off => {
             let mut error = OAuthError::new(
-                "access_denied",
+                ErrorCode::AccessDenied,
                 "dynamic client registration is disabled on this server",
             );
             error.status = StatusCode::FORBIDDEN;
@@ -102,7 +106,7 @@ fn authorize_registration(state: &AppState, headers: &HeaderMap) -> Result<(), O
                 return Ok(());
             }
             let mut error = OAuthError::new(
-                "invalid_token",
+                ErrorCode::InvalidToken,
                 "registration needs the initial access token as a Bearer token",
             )
             .with_www_authenticate("Bearer error=\"invalid_token\"");
