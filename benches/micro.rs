@@ -64,10 +64,10 @@ fn jwt_benches(c: &mut Criterion, runtime: &tokio::runtime::Runtime, fx: &Fixtur
     let token = jwt::sign(&ring, &claims).expect("sign");
     let (issuer, audience) = (fx.settings.issuer(), fx.settings.mcp_resource());
     c.bench_function("jwt_sign_es256", |b| {
-        b.iter(|| jwt::sign(&ring, black_box(&claims)).expect("sign"))
+        b.iter(|| jwt::sign(&ring, black_box(&claims)).expect("sign"));
     });
     c.bench_function("jwt_verify_es256", |b| {
-        b.iter(|| jwt::verify(&ring, black_box(&token), issuer, &audience).expect("verify"))
+        b.iter(|| jwt::verify(&ring, black_box(&token), issuer, &audience).expect("verify"));
     });
     // What the MCP endpoints do: the same token again is answered from the verified cache.
     let verified = VerifiedTokens::default();
@@ -76,7 +76,7 @@ fn jwt_benches(c: &mut Criterion, runtime: &tokio::runtime::Runtime, fx: &Fixtur
             verified
                 .verify(&ring, black_box(&token), issuer, &audience)
                 .expect("verify")
-        })
+        });
     });
 }
 
@@ -90,8 +90,8 @@ fn pkce_benches(c: &mut Criterion) {
                 pkce::S256,
                 black_box(challenge),
                 black_box(verifier)
-            ))
-        })
+            ));
+        });
     });
 }
 
@@ -114,7 +114,7 @@ fn secret_benches(c: &mut Criterion, runtime: &tokio::runtime::Runtime, fx: &Fix
         b.iter(|| {
             let ok = runtime.block_on(crypto::verify_secret(CLIENT_SECRET.into(), hash.clone()));
             assert!(ok);
-        })
+        });
     });
     // A zero TTL never hits: every call verifies with argon2.
     let cold = SecretCache::new(Duration::ZERO);
@@ -123,7 +123,7 @@ fn secret_benches(c: &mut Criterion, runtime: &tokio::runtime::Runtime, fx: &Fix
             runtime
                 .block_on(client_auth::authenticate(&fx.store, &cold, &presented))
                 .expect("authenticated")
-        })
+        });
     });
     group.finish();
     let warm = SecretCache::new(Duration::from_secs(300));
@@ -135,7 +135,7 @@ fn secret_benches(c: &mut Criterion, runtime: &tokio::runtime::Runtime, fx: &Fix
             runtime
                 .block_on(client_auth::authenticate(&fx.store, &warm, &presented))
                 .expect("authenticated")
-        })
+        });
     });
 }
 
@@ -152,7 +152,7 @@ fn calculator_benches(c: &mut Criterion) {
         ),
     ] {
         c.bench_function(name, |b| {
-            b.iter(|| calculator::evaluate(black_box(expression)).expect("valid"))
+            b.iter(|| calculator::evaluate(black_box(expression)).expect("valid"));
         });
     }
 }
@@ -166,10 +166,10 @@ fn revocation_benches(c: &mut Criterion) {
     }
     let absent = crypto::random_token(16);
     c.bench_function("revocation_lookup_miss_10k", |b| {
-        b.iter(|| assert!(!list.contains(black_box(&absent))))
+        b.iter(|| assert!(!list.contains(black_box(&absent))));
     });
     c.bench_function("revocation_lookup_hit_10k", |b| {
-        b.iter(|| assert!(list.contains(black_box("revoked-jti-00004242"))))
+        b.iter(|| assert!(list.contains(black_box("revoked-jti-00004242"))));
     });
 }
 

@@ -14,7 +14,7 @@ use tracing::Instrument;
 /// burst of logins or cold client authentications waits here instead of multiplying memory
 /// (64 at once measured 1.2 GiB RSS) and making every one of them slow.
 static ARGON2_SLOTS: LazyLock<Arc<Semaphore>> = LazyLock::new(|| {
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     Arc::new(Semaphore::new(cores))
 });
 

@@ -22,7 +22,7 @@ impl IntoResponse for OAuthError {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
         // `temporarily_unavailable` is load shedding: say when to come back (RFC 9110 §10.2.3).
-        if self.status == axum::http::StatusCode::SERVICE_UNAVAILABLE {
+        if self.status == http::StatusCode::SERVICE_UNAVAILABLE {
             headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         if let Some(value) = self.www_authenticate

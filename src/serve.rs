@@ -65,13 +65,12 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let service =
-            router
-                .clone()
-                .map_request(move |mut request: axum::http::Request<Incoming>| {
-                    request.extensions_mut().insert(ConnectInfo(peer));
-                    request.map(axum::body::Body::new)
-                });
+        let service = router
+            .clone()
+            .map_request(move |mut request: http::Request<Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request.map(axum::body::Body::new)
+            });
         let watcher = graceful.watcher();
         let timeout = options.header_read_timeout;
         let tls = tls.clone();
@@ -118,7 +117,7 @@ async fn serve_connection<I, S>(
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     S: tower::Service<
-            axum::http::Request<Incoming>,
+            http::Request<Incoming>,
             Response = axum::response::Response,
             Error = std::convert::Infallible,
         > + Clone

@@ -17,7 +17,7 @@ pub struct Admission(Semaphore);
 impl Admission {
     /// `per_core` calls at once for each core the process may use.
     pub fn per_core(per_core: u32) -> Self {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
         Self(Semaphore::new(cores * per_core.max(1) as usize))
     }
 

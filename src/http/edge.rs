@@ -172,6 +172,9 @@ fn request_id(request: &mut Request) -> HeaderValue {
 /// 122 random bits formatted as a UUID (version 4). Not a secret, only unique, so they come
 /// from a per-thread wyrand seeded from the CSPRNG: asking aws-lc for every id was 3% of a
 /// protected call's CPU.
+/// Lower-case hex digits for the request id.
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
 fn new_request_id() -> HeaderValue {
     thread_local! {
         static STATE: std::cell::Cell<u64> = std::cell::Cell::new({
@@ -193,7 +196,6 @@ fn new_request_id() -> HeaderValue {
     bytes[8..].copy_from_slice(&next().to_le_bytes());
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut text = String::with_capacity(36);
     for (i, byte) in bytes.iter().enumerate() {
         if matches!(i, 4 | 6 | 8 | 10) {

@@ -25,7 +25,7 @@ pub fn router(state: AppState, service: McpHttpService) -> Router<AppState> {
         .route_service("/mcp/", guarded)
 }
 
-fn jsonrpc_error(id: Value, code: i64, message: &str) -> Value {
+fn jsonrpc_error(id: &Value, code: i64, message: &str) -> Value {
     json!({ "jsonrpc": "2.0", "id": id, "error": { "code": code, "message": message } })
 }
 
@@ -37,7 +37,7 @@ fn read_message(headers: &HeaderMap, bytes: &[u8]) -> Result<Option<Value>, Box<
     match serde_json::from_slice::<Value>(bytes) {
         Ok(message) => Ok(Some(message)),
         Err(error) if declares_json(headers) => {
-            let body = jsonrpc_error(Value::Null, -32700, &format!("parse error: {error}"));
+            let body = jsonrpc_error(&Value::Null, -32700, &format!("parse error: {error}"));
             Err(Box::new(
                 (StatusCode::BAD_REQUEST, Json(body)).into_response(),
             ))
@@ -74,7 +74,7 @@ fn rmcp_refusal(declared_json: bool, response: Response) -> Response {
             "unsupported media type: send the JSON-RPC message as application/json",
         )
     };
-    (status, Json(jsonrpc_error(Value::Null, -32600, message))).into_response()
+    (status, Json(jsonrpc_error(&Value::Null, -32600, message))).into_response()
 }
 
 /// Origin, bearer token, session ownership, then the scopes of the JSON-RPC call, before rmcp
@@ -86,7 +86,7 @@ async fn guard(State(state): State<AppState>, request: Request, next: Next) -> R
             .to_str()
             .is_ok_and(|o| mcp_policy::origin_allowed(&state.settings, o));
         if !allowed {
-            let body = jsonrpc_error(Value::Null, -32000, "Forbidden: Origin not allowed");
+            let body = jsonrpc_error(&Value::Null, -32000, "Forbidden: Origin not allowed");
             return (StatusCode::FORBIDDEN, Json(body)).into_response();
         }
     }
@@ -108,7 +108,7 @@ async fn guard(State(state): State<AppState>, request: Request, next: Next) -> R
     if let Some(id) = &presented
         && !owners.belongs_to(id, &caller)
     {
-        let body = jsonrpc_error(Value::Null, -32001, "session not found");
+        let body = jsonrpc_error(&Value::Null, -32001, "session not found");
         return (StatusCode::NOT_FOUND, Json(body)).into_response();
     }
     let deleting = request.method() == Method::DELETE;
@@ -139,7 +139,7 @@ async fn forward(state: &AppState, caller: Caller, request: Request, next: Next)
     }
     let limit = state.settings.mcp.max_body_bytes;
     let Ok(bytes) = to_bytes(body, limit).await else {
-        let body = jsonrpc_error(Value::Null, -32600, "request body too large or unreadable");
+        let body = jsonrpc_error(&Value::Null, -32600, "request body too large or unreadable");
         return (StatusCode::PAYLOAD_TOO_LARGE, Json(body)).into_response();
     };
     let message = match read_message(&parts.headers, &bytes) {
@@ -171,7 +171,7 @@ async fn forward(state: &AppState, caller: Caller, request: Request, next: Next)
                 .cloned()
                 .unwrap_or(Value::Null);
             let message = format!("insufficient scope: this call needs {}", missing.join(" "));
-            let body = jsonrpc_error(id, i64::from(mcp::server::INSUFFICIENT_SCOPE.0), &message);
+            let body = jsonrpc_error(&id, i64::from(mcp::server::INSUFFICIENT_SCOPE.0), &message);
             return insufficient_scope(state, &needed, body);
         }
     }

@@ -42,14 +42,14 @@ impl FromRequestParts<AppState> for Authenticated {
 
 /// Every scope the MCP call matching a REST route needs, as `/mcp` names them in its 403
 /// challenge (not only the missing ones, so a client can ask for the whole set at once).
-fn needs(method: &str, params: Option<Value>) -> Vec<&'static str> {
-    crate::mcp::required_scopes(method, params.as_ref())
+fn needs(method: &str, params: Option<&Value>) -> Vec<&'static str> {
+    crate::mcp::required_scopes(method, params)
 }
 
 /// Maps a refused call to its HTTP status and a JSON body; `needed` is what the call needs.
-fn refused(state: &AppState, error: CallError, needed: &[&'static str]) -> Response {
+fn refused(state: &AppState, error: &CallError, needed: &[&'static str]) -> Response {
     let body = |code: &str| json!({ "error": code, "error_description": error.to_string() });
-    match &error {
+    match error {
         CallError::UnknownTool(_) | CallError::UnknownResource(_) | CallError::UnknownPrompt(_) => {
             (StatusCode::NOT_FOUND, Json(body("not_found"))).into_response()
         }
@@ -67,7 +67,7 @@ fn refused(state: &AppState, error: CallError, needed: &[&'static str]) -> Respo
 
 /// axum's rejections (a body over the limit, a path segment that is not UTF-8) as the JSON
 /// errors every other refusal here is, instead of plain text.
-fn rejected(status: StatusCode, description: String) -> Response {
+fn rejected(status: StatusCode, description: &str) -> Response {
     let body = json!({ "error": "invalid_request", "error_description": description });
     (status, Json(body)).into_response()
 }
@@ -80,7 +80,7 @@ async fn list_tools(
 ) -> Response {
     match state.mcp.list_tools_for(&caller) {
         Ok(tools) => Json(json!({ "tools": tools })).into_response(),
-        Err(e) => refused(&state, e, &needs("tools/list", None)),
+        Err(e) => refused(&state, &e, &needs("tools/list", None)),
     }
 }
 
@@ -96,14 +96,14 @@ async fn call_tool(
 ) -> Response {
     let (Path(tool_name), body) = match (tool_name, body) {
         (Ok(name), Ok(body)) => (name, body),
-        (Err(e), _) => return rejected(e.status(), e.body_text()),
-        (_, Err(e)) => return rejected(e.status(), e.body_text()),
+        (Err(e), _) => return rejected(e.status(), &e.body_text()),
+        (_, Err(e)) => return rejected(e.status(), &e.body_text()),
     };
     let arguments = if body.iter().all(u8::is_ascii_whitespace) {
         Value::Null
     } else {
         let is_json = headers
-            .get(axum::http::header::CONTENT_TYPE)
+            .get(http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/json"));
         if !is_json {
@@ -126,8 +126,8 @@ async fn call_tool(
         Ok(result) => Json(result).into_response(),
         Err(e) => refused(
             &state,
-            e,
-            &needs("tools/call", Some(json!({ "name": tool_name }))),
+            &e,
+            &needs("tools/call", Some(&json!({ "name": tool_name }))),
         ),
     }
 }
@@ -140,7 +140,7 @@ async fn list_resources(
 ) -> Response {
     match state.mcp.list_resources_for(&caller) {
         Ok(resources) => Json(json!({ "resources": resources })).into_response(),
-        Err(e) => refused(&state, e, &needs("resources/list", None)),
+        Err(e) => refused(&state, &e, &needs("resources/list", None)),
     }
 }
 
@@ -153,14 +153,15 @@ async fn read_resource(
 ) -> Response {
     let Path(name) = match name {
         Ok(name) => name,
-        Err(e) => return rejected(e.status(), e.body_text()),
+        Err(e) => return rejected(e.status(), &e.body_text()),
     };
     match state.mcp.read_resource_named_for(&caller, &name).await {
         Ok(result) => Json(result).into_response(),
         Err(e) => {
             let uri = crate::mcp::catalog::resource_by_short_name(&name).map(|r| r.name);
-            let needed = needs("resources/read", uri.map(|uri| json!({ "uri": uri })));
-            refused(&state, e, &needed)
+            let params = uri.map(|uri| json!({ "uri": uri }));
+            let needed = needs("resources/read", params.as_ref());
+            refused(&state, &e, &needed)
         }
     }
 }
@@ -173,6 +174,6 @@ async fn list_prompts(
 ) -> Response {
     match state.mcp.list_prompts_for(&caller) {
         Ok(prompts) => Json(json!({ "prompts": prompts })).into_response(),
-        Err(e) => refused(&state, e, &needs("prompts/list", None)),
+        Err(e) => refused(&state, &e, &needs("prompts/list", None)),
     }
 }

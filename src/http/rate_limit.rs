@@ -36,7 +36,7 @@ pub struct ByClientAddress;
 
 impl KeyExtractor for ByClientAddress {
     type Key = IpAddr;
-    fn extract<T>(&self, request: &axum::http::Request<T>) -> Result<IpAddr, GovernorError> {
+    fn extract<T>(&self, request: &http::Request<T>) -> Result<IpAddr, GovernorError> {
         Ok(request
             .extensions()
             .get::<ClientAddress>()
@@ -72,7 +72,7 @@ impl FailureBudget {
         let full_at = *self
             .full_at
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get(&ip)?;
         let owed = full_at.saturating_duration_since(now);
         let allowed = self.period * (self.burst - 1);
@@ -81,7 +81,10 @@ impl FailureBudget {
 
     fn charge(&self, ip: IpAddr) {
         let now = Instant::now();
-        let mut full_at = self.full_at.lock().unwrap_or_else(|e| e.into_inner());
+        let mut full_at = self
+            .full_at
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if full_at.len() >= MAX_FAILING_ADDRESSES {
             full_at.retain(|_, at| *at > now);
         }

@@ -40,7 +40,7 @@ mod tests {
         Caller {
             subject: "alice".into(),
             client_id: "client".into(),
-            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            scopes: scopes.iter().map(ToString::to_string).collect(),
         }
     }
 

@@ -305,7 +305,7 @@ mod tests {
     fn unlocked_by_names_what_a_scope_opens() {
         let names: Vec<String> = unlocked_by(SYSTEM_READ)
             .iter()
-            .map(|e| e.to_string())
+            .map(ToString::to_string)
             .collect();
         assert_eq!(
             names,

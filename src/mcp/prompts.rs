@@ -235,7 +235,7 @@ mod tests {
     use super::super::test_support::{caller_with, server};
     use super::*;
 
-    fn args(value: Value) -> Option<JsonObject> {
+    fn args(value: &Value) -> Option<JsonObject> {
         value.as_object().cloned()
     }
 
@@ -257,7 +257,7 @@ mod tests {
             .get_prompt_for(
                 &caller,
                 EXPLAIN_CALCULATION,
-                args(json!({"expression": "0.1 + 0.2"})),
+                args(&json!({"expression": "0.1 + 0.2"})),
             )
             .await
             .expect("renders");
@@ -285,7 +285,7 @@ mod tests {
 
         let caller = caller_with(&["mcp:prompts", "system:monitor"]);
         let result = server()
-            .get_prompt_for(&caller, HEALTH_REPORT, args(json!({"focus": "disk"})))
+            .get_prompt_for(&caller, HEALTH_REPORT, args(&json!({"focus": "disk"})))
             .await
             .expect("renders");
         assert!(matches!(
@@ -293,7 +293,7 @@ mod tests {
             ContentBlock::Resource(_)
         ));
         let bad = server()
-            .get_prompt_for(&caller, HEALTH_REPORT, args(json!({"focus": "vibes"})))
+            .get_prompt_for(&caller, HEALTH_REPORT, args(&json!({"focus": "vibes"})))
             .await;
         assert!(matches!(bad, Err(CallError::InvalidArguments(_))));
     }

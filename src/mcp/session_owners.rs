@@ -41,7 +41,10 @@ impl SessionOwners {
     /// Whether `caller` opened session `id`. A session this server never handed out counts as
     /// nobody's, so it fails here just as a foreign one does.
     pub fn belongs_to(&self, id: &str, caller: &Caller) -> bool {
-        let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        let mut sessions = self
+            .sessions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         match sessions.get_mut(id) {
             Some(owner)
                 if owner.subject == caller.subject && owner.client_id == caller.client_id =>
@@ -63,7 +66,10 @@ impl SessionOwners {
         status: StatusCode,
         issued: Option<&str>,
     ) {
-        let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        let mut sessions = self
+            .sessions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(id) = presented
             && ((deleting && status.is_success()) || status == StatusCode::NOT_FOUND)
         {

@@ -268,7 +268,7 @@ mod tests {
         let declared: Vec<String> = catalog::entries_of(Kind::Tool)
             .map(|e| e.name.to_owned())
             .collect();
-        let mut sorted_declared = declared.clone();
+        let mut sorted_declared = declared;
         sorted_declared.sort();
         assert_eq!(defined, sorted_declared);
     }

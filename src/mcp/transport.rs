@@ -134,12 +134,16 @@ fn widen_accept(method: &Method, headers: &mut HeaderMap, json_replies: bool) {
 mod tests {
     use super::*;
 
-    fn widened(method: Method, accept: Option<&'static str>, json_replies: bool) -> Option<String> {
+    fn widened(
+        method: &Method,
+        accept: Option<&'static str>,
+        json_replies: bool,
+    ) -> Option<String> {
         let mut headers = HeaderMap::new();
         if let Some(value) = accept {
             headers.insert(ACCEPT, HeaderValue::from_static(value));
         }
-        widen_accept(&method, &mut headers, json_replies);
+        widen_accept(method, &mut headers, json_replies);
         headers
             .get(ACCEPT)
             .and_then(|v| v.to_str().ok())
@@ -149,10 +153,10 @@ mod tests {
     #[test]
     fn missing_or_wildcard_accept_becomes_what_rmcp_wants() {
         let both = Some("application/json, text/event-stream".to_owned());
-        assert_eq!(widened(Method::POST, None, false), both);
-        assert_eq!(widened(Method::POST, Some("*/*"), false), both);
+        assert_eq!(widened(&Method::POST, None, false), both);
+        assert_eq!(widened(&Method::POST, Some("*/*"), false), both);
         assert_eq!(
-            widened(Method::GET, Some("*/*"), false).as_deref(),
+            widened(&Method::GET, Some("*/*"), false).as_deref(),
             Some("text/event-stream")
         );
     }
@@ -160,9 +164,9 @@ mod tests {
     #[test]
     fn json_only_is_widened_only_when_replies_are_json() {
         let json = Some("application/json");
-        assert_eq!(widened(Method::POST, json, false).as_deref(), json);
+        assert_eq!(widened(&Method::POST, json, false).as_deref(), json);
         assert_eq!(
-            widened(Method::POST, json, true).as_deref(),
+            widened(&Method::POST, json, true).as_deref(),
             Some("application/json, text/event-stream")
         );
     }
@@ -170,8 +174,8 @@ mod tests {
     #[test]
     fn an_explicit_event_stream_choice_is_left_alone() {
         let refused = Some("application/json, text/event-stream;q=0");
-        assert_eq!(widened(Method::POST, refused, true).as_deref(), refused);
+        assert_eq!(widened(&Method::POST, refused, true).as_deref(), refused);
         let fine = Some("application/json, text/event-stream");
-        assert_eq!(widened(Method::POST, fine, true).as_deref(), fine);
+        assert_eq!(widened(&Method::POST, fine, true).as_deref(), fine);
     }
 }

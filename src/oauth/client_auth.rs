@@ -124,14 +124,20 @@ impl SecretCache {
     }
 
     fn hit(&self, fingerprint: &[u8; 32]) -> bool {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         entries
             .get(fingerprint)
             .is_some_and(|expiry| *expiry > Instant::now())
     }
 
     fn remember(&self, fingerprint: [u8; 32]) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let mut entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if entries.len() >= CACHE_CAPACITY {
             let now = Instant::now();
             entries.retain(|_, expiry| *expiry > now);
@@ -153,7 +159,10 @@ impl SecretCache {
             return Ok(true);
         }
         let gate = {
-            let mut in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+            let mut in_flight = self
+                .in_flight
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             if in_flight.len() >= self.queue_max && !in_flight.contains_key(&fingerprint) {
                 return Err(Busy);
             }
@@ -171,7 +180,10 @@ impl SecretCache {
             self.remember(fingerprint);
         }
         drop(turn);
-        let mut in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        let mut in_flight = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         // Only the map and this call hold the gate: nobody is waiting, so it can go.
         if Arc::strong_count(&gate) <= 2 {
             in_flight.remove(&fingerprint);
@@ -183,7 +195,7 @@ impl SecretCache {
     pub fn clear(&self) {
         self.entries
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clear();
     }
 }

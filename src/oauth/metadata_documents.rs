@@ -116,7 +116,7 @@ impl MetadataDocuments {
         let fresh = self
             .fresh_until
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get(client_id)
             .is_some_and(|until| *until > Instant::now());
         if fresh && let Ok(Some(client)) = store.get_client(client_id).await {
@@ -192,14 +192,14 @@ impl MetadataDocuments {
     pub fn forget(&self, client_id: &str) {
         self.fresh_until
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .remove(client_id);
     }
 
     fn remember_fresh(&self, client_id: &str, max_age: Duration) {
         self.fresh_until
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(client_id.to_string(), Instant::now() + max_age);
     }
 
@@ -308,8 +308,7 @@ fn cache_lifetime(header: Option<&reqwest::header::HeaderValue>) -> Duration {
         .split(',')
         .filter_map(|part| part.trim().strip_prefix("max-age="))
         .find_map(|secs| secs.parse::<u64>().ok())
-        .map(Duration::from_secs)
-        .unwrap_or(MIN_CACHE)
+        .map_or(MIN_CACHE, Duration::from_secs)
         .min(MAX_CACHE)
 }
 
@@ -360,16 +359,15 @@ fn to_client(client_id: &str, doc: &Value, now: i64) -> Result<ClientRecord, Str
         .and_then(Value::as_str)
         .filter(|kind| matches!(*kind, "web" | "native"))
         .map(str::to_string);
-    let name: String = doc
-        .get("client_name")
-        .and_then(Value::as_str)
-        .map(|n| n.chars().take(200).collect())
-        .unwrap_or_else(|| {
+    let name: String = doc.get("client_name").and_then(Value::as_str).map_or_else(
+        || {
             Url::parse(client_id)
                 .ok()
                 .and_then(|u| u.host_str().map(String::from))
                 .unwrap_or_default()
-        });
+        },
+        |n| n.chars().take(200).collect(),
+    );
     Ok(ClientRecord {
         id: client_id.to_string(),
         secret_hash: None,

@@ -87,7 +87,7 @@ impl AuthServer {
     pub async fn find_client(
         &self,
         client_id: &str,
-    ) -> Result<Option<crate::storage::ClientRecord>, String> {
+    ) -> Result<Option<storage::ClientRecord>, String> {
         if self.settings.clients.metadata_documents
             && metadata_documents::is_document_url(client_id)
         {

@@ -34,7 +34,7 @@ fn string_list(
     default: &[&str],
 ) -> Result<Vec<String>, MetadataError> {
     match body.get(key) {
-        None | Some(Value::Null) => Ok(default.iter().map(|s| s.to_string()).collect()),
+        None | Some(Value::Null) => Ok(default.iter().map(ToString::to_string).collect()),
         Some(Value::Array(items)) => items
             .iter()
             .map(|item| {

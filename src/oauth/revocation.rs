@@ -87,7 +87,7 @@ impl AuthServer {
     pub async fn revoke_grant(&self, grant_id: &str) -> Result<usize, sqlx::Error> {
         let revoked = self
             .store
-            .revoke_grant(grant_id, crate::storage::unix_now())
+            .revoke_grant(grant_id, storage::unix_now())
             .await?;
         let count = revoked.len();
         for (jti, exp) in revoked {

@@ -47,7 +47,10 @@ impl LoginThrottle {
 
     pub fn gate(&self, username: &str, ip: &str) -> Gate {
         let now = Instant::now();
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let mut failures = self
+            .failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let by_address = Self::recent(&mut failures, &address_key(ip), now);
         if by_address >= MAX_FAILURES {
             return Gate::Refused;
@@ -65,7 +68,10 @@ impl LoginThrottle {
     /// Counts a failure; true when it is the one that locks the account.
     pub fn record_failure(&self, username: &str, ip: &str) -> bool {
         let now = Instant::now();
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let mut failures = self
+            .failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if failures.len() >= MAX_KEYS {
             failures.retain(|_, times| {
                 times
@@ -89,7 +95,7 @@ impl LoginThrottle {
     pub fn record_success(&self, username: &str) {
         self.failures
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .remove(&account_key(username));
     }
 }

@@ -228,8 +228,7 @@ pub fn is_unique_violation(error: &sqlx::Error) -> bool {
 pub fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// Splits a space-separated list column.

@@ -107,6 +107,9 @@ pub fn render(pool_size: u32, pool_idle: usize) -> Option<String> {
 /// Counts and times one answered request. The handles for each (route, method, status) are
 /// looked up once per worker thread: building the labelled keys on every request was ~5% of a
 /// protected call's CPU in the load benchmark.
+/// Per route template: the handles for each (method, status) seen on this thread.
+type RouteHandles = HashMap<(&'static str, u16), (Counter, Histogram)>;
+
 pub fn http_request(route: &str, method: &Method, status: u16, seconds: f64) {
     let method = method_label(method);
     if !installed() {
@@ -118,8 +121,6 @@ pub fn http_request(route: &str, method: &Method, status: u16, seconds: f64) {
         histogram!(HTTP_DURATION, "route" => route, "status" => status).record(seconds);
         return;
     }
-    /// Per route template: the handles for each (method, status) seen on this thread.
-    type RouteHandles = HashMap<(&'static str, u16), (Counter, Histogram)>;
     thread_local! {
         static HANDLES: RefCell<HashMap<String, RouteHandles>> = RefCell::new(HashMap::new());
     }

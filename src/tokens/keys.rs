@@ -189,14 +189,17 @@ impl KeyRing {
             verifying,
             jwks: json!({ "keys": jwks }),
         };
-        *self.loaded.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(loaded);
+        *self
+            .loaded
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(loaded);
         Ok(())
     }
 
     fn current(&self) -> Arc<Loaded> {
         self.loaded
             .read()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
     }
 

@@ -29,26 +29,32 @@ impl RevocationList {
         for token in store.revoked_access_tokens(storage::unix_now()).await? {
             list.insert(token.jti, token.expires_at);
         }
-        *list.watermark.write().unwrap_or_else(|e| e.into_inner()) = watermark;
+        *list
+            .watermark
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = watermark;
         Ok(list)
     }
 
     pub fn insert(&self, jti: String, expires_at: i64) {
         self.revoked
             .write()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(jti, expires_at);
     }
 
     pub fn contains(&self, jti: &str) -> bool {
         self.revoked
             .read()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .contains_key(jti)
     }
 
     pub fn len(&self) -> usize {
-        self.revoked.read().unwrap_or_else(|e| e.into_inner()).len()
+        self.revoked
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -58,16 +64,25 @@ impl RevocationList {
     /// Reads revocations numbered after the last poll and drops entries no verifier would
     /// accept any more (past `exp` + leeway).
     pub async fn poll(&self, store: &Store) -> anyhow::Result<()> {
-        let since = *self.watermark.read().unwrap_or_else(|e| e.into_inner());
+        let since = *self
+            .watermark
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let (fresh, highest) = store.revocations_after(since).await?;
         let now = storage::unix_now();
-        let mut revoked = self.revoked.write().unwrap_or_else(|e| e.into_inner());
+        let mut revoked = self
+            .revoked
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         for token in fresh {
             revoked.insert(token.jti, token.expires_at);
         }
         revoked.retain(|_, exp| still_accepted(*exp, now));
         drop(revoked);
-        let mut watermark = self.watermark.write().unwrap_or_else(|e| e.into_inner());
+        let mut watermark = self
+            .watermark
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         *watermark = (*watermark).max(highest);
         Ok(())
     }

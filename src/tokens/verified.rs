@@ -65,7 +65,10 @@ impl VerifiedTokens {
         audience: &str,
         now: i64,
     ) -> Option<AccessClaims> {
-        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
+        let entries = self
+            .entries
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let entry = entries.get(digest)?;
         let leeway = LEEWAY_SECS as i64;
         let valid = entry.claims.iss == issuer
@@ -77,7 +80,10 @@ impl VerifiedTokens {
     }
 
     fn remember(&self, digest: [u8; 32], claims: AccessClaims, kid: String, now: i64) {
-        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        let mut entries = self
+            .entries
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if entries.len() >= CAPACITY {
             let leeway = LEEWAY_SECS as i64;
             entries.retain(|_, e| e.claims.exp >= now - leeway);
@@ -89,7 +95,10 @@ impl VerifiedTokens {
     }
 
     pub fn len(&self) -> usize {
-        self.entries.read().unwrap_or_else(|e| e.into_inner()).len()
+        self.entries
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len()
     }
 
     pub fn is_empty(&self) -> bool {

@@ -312,7 +312,7 @@ fn apply(token: &str, edits: &[Edit]) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jwt_verification_never_panics_and_never_accepts_a_mutated_or_forged_token() {
-    let app = spawn_app(crate::helpers::Engine::Sqlite).await.unwrap();
+    let app = spawn_app(Engine::Sqlite).await.unwrap();
     let token = app
         .client_credentials_token(CLAUDE, Some("mcp:tools"))
         .await;

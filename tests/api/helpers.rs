@@ -334,7 +334,7 @@ fn init_test_logging() {
 pub async fn run_on<F, Fut>(engine: Engine, body: F)
 where
     F: FnOnce(Engine) -> Fut,
-    Fut: std::future::Future<Output = ()>,
+    Fut: Future<Output = ()>,
 {
     if engine == Engine::Postgres && postgres_url().is_none() {
         static NOTICE: Once = Once::new();

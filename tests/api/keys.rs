@@ -216,7 +216,7 @@ on_both_engines!(rotation_publishes_the_new_key_and_old_tokens_stay_valid);
 
 async fn an_issuer_with_a_path_is_also_discovered_at_the_suffixed_location(engine: Engine) {
     let app = crate::helpers::spawn_app_with(engine, |s| {
-        s.server.public_url = "http://localhost:5000/auth".into()
+        s.server.public_url = "http://localhost:5000/auth".into();
     })
     .await
     .unwrap();

@@ -300,7 +300,7 @@ async fn an_unreachable_metadata_document_falls_back_to_its_last_validated_copy_
     let status = Arc::new(AtomicU16::new(200));
     let document = flaky_document(status.clone()).await;
     let app = spawn_app_with(engine, |s| {
-        s.clients.metadata_documents_allow_private = true
+        s.clients.metadata_documents_allow_private = true;
     })
     .await
     .unwrap();
@@ -380,7 +380,7 @@ async fn a_pinned_metadata_document_is_used_without_any_fetch_and_a_bad_one_stop
         file: file.clone(),
     };
     let app = spawn_app_with(engine, |s| {
-        s.clients.pinned_metadata_documents = vec![pinned.clone()]
+        s.clients.pinned_metadata_documents = vec![pinned.clone()];
     })
     .await
     .unwrap();

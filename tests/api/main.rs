@@ -1,4 +1,6 @@
 //! One integration-test binary: every feature's tests against the real HTTP surface.
+// A failed unwrap is a failed test; helpers take JSON by value to keep call sites short.
+#![allow(clippy::unwrap_used, clippy::needless_pass_by_value)]
 
 mod browser;
 mod helpers;

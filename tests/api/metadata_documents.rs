@@ -97,7 +97,7 @@ async fn document_server() -> String {
 async fn a_metadata_document_client_completes_a_pkce_flow(engine: Engine) {
     let docs = document_server().await;
     let app = spawn_app_with(engine, |s| {
-        s.clients.metadata_documents_allow_private = true
+        s.clients.metadata_documents_allow_private = true;
     })
     .await
     .unwrap();
@@ -160,7 +160,7 @@ on_both_engines!(a_metadata_document_client_completes_a_pkce_flow);
 async fn invalid_documents_are_refused_on_an_error_page_without_redirecting(engine: Engine) {
     let docs = document_server().await;
     let app = spawn_app_with(engine, |s| {
-        s.clients.metadata_documents_allow_private = true
+        s.clients.metadata_documents_allow_private = true;
     })
     .await
     .unwrap();

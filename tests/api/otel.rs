@@ -148,7 +148,7 @@ async fn serve_grpc(collector: Collector) -> u16 {
             .add_service(TraceServiceServer::new(collector))
             .serve_with_incoming(incoming)
             .await
-            .unwrap()
+            .unwrap();
     });
     port
 }

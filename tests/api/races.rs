@@ -17,7 +17,7 @@ use crate::on_both_engines;
 
 const RACERS: usize = 100;
 
-async fn unlimited(engine: crate::helpers::Engine) -> Arc<TestApp> {
+async fn unlimited(engine: Engine) -> Arc<TestApp> {
     let app = spawn_app_with(engine, |s| {
         s.rate_limits.enabled = false;
         // Wide enough that a slow, shared machine still finishes the burst inside it.

@@ -151,7 +151,7 @@ on_both_engines!(an_inspector_public_client_registers_and_completes_a_pkce_flow_
 
 async fn invalid_metadata_is_a_json_400_with_the_rfc_7591_code(engine: Engine) {
     // Many requests from one address: the per-address rate limit is not what this tests.
-    let app = crate::helpers::spawn_app_with(engine, |s| s.rate_limits.enabled = false)
+    let app = spawn_app_with(engine, |s| s.rate_limits.enabled = false)
         .await
         .unwrap();
     let ok = |extra: Value| {
@@ -263,7 +263,7 @@ async fn registration_can_require_a_token_or_be_turned_off(engine: Engine) {
         .unwrap();
     assert_eq!(response.status(), 201);
     let off = spawn_app_with(engine, |s| {
-        s.clients.registration = mcp_oauth::config::Registration::Off
+        s.clients.registration = mcp_oauth::config::Registration::Off;
     })
     .await
     .unwrap();

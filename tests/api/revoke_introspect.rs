@@ -110,7 +110,7 @@ on_both_engines!(foreign_malformed_and_unknown_tokens_introspect_inactive);
 
 async fn a_client_listed_in_introspect_any_sees_other_clients_tokens(engine: Engine) {
     let app = spawn_app_with(engine, |s| {
-        s.clients.introspect_any = vec![TEST_CLIENT.0.into()]
+        s.clients.introspect_any = vec![TEST_CLIENT.0.into()];
     })
     .await
     .unwrap();

@@ -44,7 +44,7 @@ on_both_engines!(ipv4_compatible_nat64_6to4_and_site_local_document_hosts_are_re
 async fn a_failed_fetch_shows_a_generic_reason_not_the_network_error(engine: Engine) {
     // Loopback is allowed here so the fetch is really attempted, at a port nobody serves.
     let app = spawn_app_with(engine, |s| {
-        s.clients.metadata_documents_allow_private = true
+        s.clients.metadata_documents_allow_private = true;
     })
     .await
     .unwrap();

@@ -151,7 +151,7 @@ async fn a_revocation_stamped_by_a_lagging_clock_still_reaches_another_instance(
     let token = app
         .client_credentials_token(CLAUDE, Some("mcp:tools"))
         .await;
-    let jti = crate::security_revocation::jti_of(&token);
+    let jti = jti_of(&token);
     assert_eq!(protected_status(&app, &token).await, 200);
     app.auth.revocations.poll(&app.store).await.unwrap();
     // The other instance's clock is a minute behind (or its commit lagged its timestamp by

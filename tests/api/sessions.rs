@@ -70,7 +70,7 @@ on_both_engines!(a_failed_login_does_not_say_which_field_was_wrong);
 
 async fn repeated_failures_lock_the_account_even_with_the_right_password(engine: Engine) {
     // Many requests from one address: the per-address rate limit is not what this tests.
-    let app = crate::helpers::spawn_app_with(engine, |s| s.rate_limits.enabled = false)
+    let app = spawn_app_with(engine, |s| s.rate_limits.enabled = false)
         .await
         .unwrap();
     for _ in 0..5 {
@@ -140,7 +140,7 @@ on_both_engines!(sessions_are_stored_hashed_with_a_safe_cookie_and_rotated_at_lo
 
 async fn an_https_deployment_uses_a_secure_host_prefixed_cookie(engine: Engine) {
     let app = spawn_app_with(engine, |s| {
-        s.server.public_url = "https://mcp.example".into()
+        s.server.public_url = "https://mcp.example".into();
     })
     .await
     .unwrap();

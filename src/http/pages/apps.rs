@@ -93,7 +93,7 @@ pub async fn revoke(
     if !session.csrf_matches(form.get("csrf_token").map(String::as_str)) {
         return Ok(csrf_failure());
     }
-    let grant_id = form.get("grant_id").map(String::as_str).unwrap_or("");
+    let grant_id = form.get("grant_id").map_or("", String::as_str);
     let grant = match state.store.get_grant(grant_id).await? {
         Some(grant) if grant.user_id.as_deref() == Some(user_id.as_str()) => grant,
         _ => {

@@ -48,7 +48,7 @@ pub(crate) fn read_form(body: &Bytes) -> Result<HashMap<String, String>, Box<Res
 /// page to answer with (403 for a missing session or token, 400 for a bad form).
 pub(crate) async fn posted_form(
     state: &AppState,
-    headers: &axum::http::HeaderMap,
+    headers: &http::HeaderMap,
     body: &Bytes,
 ) -> Result<(HashMap<String, String>, crate::oauth::sessions::Session), Response> {
     let form = read_form(body).map_err(|response| *response)?;

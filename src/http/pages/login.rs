@@ -92,8 +92,8 @@ pub async fn submit(
         Ok(found) => found,
         Err(response) => return Ok(response),
     };
-    let username = form.get("username").map(|u| u.trim()).unwrap_or("");
-    let password = form.get("password").map(String::as_str).unwrap_or("");
+    let username = form.get("username").map_or("", |u| u.trim());
+    let password = form.get("password").map_or("", String::as_str);
     let ip = client.ip.to_string();
     let outcome = login::log_in(&state.store, &state.login_throttle, username, password, &ip).await;
     match outcome? {

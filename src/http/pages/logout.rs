@@ -34,7 +34,7 @@ pub async fn confirm(
         Some(session) if session.user_id().is_some() => page(
             StatusCode::OK,
             &ConfirmPage {
-                csrf_token: session.record.csrf_token.clone(),
+                csrf_token: session.record.csrf_token,
             },
             &[],
         ),

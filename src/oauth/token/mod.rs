@@ -113,7 +113,7 @@ impl AuthServer {
                 ErrorCode::UnsupportedGrantType,
                 format!(
                     "grant_type {:?} is not supported; use authorization_code, refresh_token or client_credentials",
-                    crate::audit::bounded(other)
+                    audit::bounded(other)
                 ),
             )),
         }

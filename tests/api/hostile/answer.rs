@@ -93,10 +93,9 @@ pub fn check(row: &Row, answer: &Answer, fixtures: &Fixtures) -> Result<(), Stri
         | Expect::Page(status)
         | Expect::Status(status) => *status,
         Expect::Inactive | Expect::Revoked | Expect::Document(..) => 200,
-        Expect::Bearer { .. } => 401,
         Expect::Redirect { .. } => 303,
         Expect::LoginRefused if answer.status == 429 => 429,
-        Expect::LoginRefused => 401,
+        Expect::Bearer { .. } | Expect::LoginRefused => 401,
     };
     if answer.status != expected_status {
         return Err(format!(
