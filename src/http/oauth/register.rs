@@ -51,7 +51,7 @@ pub async fn register(
         .await
         .map_err(|e| match e {
             RegisterError::Invalid(description) => {
-                OAuthError::new(ErrorCode::InvalidClientMetadata, description)
+                OAuthError::new(ErrorCode::InvalidClientMetadata, description.to_string())
             }
             RegisterError::Duplicate(_) => {
                 OAuthError::internal_msg("random client id collided".into())
