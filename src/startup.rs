@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-use crate::config::Settings;
+use crate::config::{Secret, Settings};
 use crate::http::client_address::TrustedProxies;
 use crate::http::rate_limit::RateLimits;
 use crate::http::{self, AppState, AppStateInner, mcp_policy};
@@ -77,8 +77,15 @@ impl Application {
     /// Connects, migrates, seeds and binds. Port 0 picks a free port (tests).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let (store, generated_client_secrets) = prepare_store_seeding(&settings).await?;
-        let generated_admin_password =
-            users::bootstrap_admin(&store, settings.bootstrap.admin_password.as_deref()).await?;
+        let generated_admin_password = users::bootstrap_admin(
+            &store,
+            settings
+                .bootstrap
+                .admin_password
+                .as_ref()
+                .map(Secret::expose),
+        )
+        .await?;
         let listener = TcpListener::bind(settings.server.bind)
             .await
             .with_context(|| format!("cannot listen on {}", settings.server.bind))?;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::bail;
 use serde::{Deserialize, Serialize};
 
-use super::secret::{redact_option, redacted};
+use super::secret::{Secret, redacted};
 
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -29,8 +29,8 @@ pub struct ClientSettings {
     /// Documents read from local files instead of fetched, for locked-down networks.
     pub pinned_metadata_documents: Vec<PinnedMetadataDocument>,
     /// The initial access token `registration = "token"` requires (RFC 7591 §3).
-    #[serde(default, serialize_with = "redact_option")]
-    pub registration_token: Option<String>,
+    #[serde(default)]
+    pub registration_token: Option<Secret>,
 }
 
 impl fmt::Debug for ClientSettings {
@@ -40,7 +40,10 @@ impl fmt::Debug for ClientSettings {
             .field("seed_documented_secrets", &self.seed_documented_secrets)
             .field("introspect_any", &self.introspect_any)
             .field("registration", &self.registration)
-            .field("registration_token", &redacted(&self.registration_token))
+            .field(
+                "registration_token",
+                &redacted(self.registration_token.as_ref()),
+            )
             .field("metadata_documents", &self.metadata_documents)
             .field(
                 "metadata_documents_allow_private",
@@ -89,7 +92,8 @@ impl ClientSettings {
         }
         let token_missing = self
             .registration_token
-            .as_deref()
+            .as_ref()
+            .map(Secret::expose)
             .is_none_or(|t| t.len() < 16);
         if self.registration == Registration::Token && token_missing {
             bail!(

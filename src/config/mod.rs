@@ -19,7 +19,7 @@ pub use database::DatabaseSettings;
 pub use load::Overrides;
 pub use mcp::McpSettings;
 pub use operations::{MaintenanceSettings, RateLimit, RateLimitSettings};
-pub use secret::{BootstrapSettings, DatabaseUrl};
+pub use secret::{BootstrapSettings, DatabaseUrl, Secret};
 pub use server::{LogFormat, MetricsSettings, ServerSettings, TlsSettings, parse_trusted_proxy};
 pub use telemetry::{OtlpProtocol, TelemetrySettings};
 pub use tokens::TokenSettings;

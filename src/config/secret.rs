@@ -43,33 +43,77 @@ impl Serialize for DatabaseUrl {
     }
 }
 
+/// A secret setting (a password, a token). `Debug` and `Display` print `[redacted]`;
+/// `Serialize` writes `"<redacted>"`, what `print-config` shows; [`Secret::expose`] reads it.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Self(value)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Self(value.to_string())
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("<redacted>")
+    }
+}
+
 #[derive(Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BootstrapSettings {
-    #[serde(serialize_with = "redact_option")]
-    pub admin_password: Option<String>,
+    pub admin_password: Option<Secret>,
 }
 
 impl fmt::Debug for BootstrapSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BootstrapSettings")
-            .field("admin_password", &redacted(&self.admin_password))
+            .field("admin_password", &redacted(self.admin_password.as_ref()))
             .finish()
     }
 }
 
-/// What `Debug` shows for an optional secret: whether it is set, never its value.
-pub(super) fn redacted(value: &Option<String>) -> Option<&'static str> {
-    value.as_ref().map(|_| "<redacted>")
+/// What a settings section's `Debug` shows for an optional secret: whether it is set.
+pub(super) fn redacted(value: Option<&Secret>) -> Option<&'static str> {
+    value.map(|_| "<redacted>")
 }
 
-/// What `print-config` shows for an optional secret.
-pub(super) fn redact_option<S: Serializer>(
-    value: &Option<String>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    match value {
-        Some(_) => s.serialize_str("<redacted>"),
-        None => s.serialize_none(),
+#[cfg(test)]
+mod tests {
+    use super::Secret;
+
+    #[test]
+    fn a_secret_shows_only_through_expose() {
+        let secret = Secret::from("hunter2");
+        assert_eq!(format!("{secret} {secret:?}"), "[redacted] [redacted]");
+        assert_eq!(serde_json::to_string(&secret).unwrap(), "\"<redacted>\"");
+        let read: Secret = serde_json::from_str("\"hunter2\"").unwrap();
+        assert_eq!(read.expose(), "hunter2");
     }
 }

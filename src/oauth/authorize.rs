@@ -80,7 +80,7 @@ impl AuthServer {
         let client = match self
             .find_client(client_id)
             .await
-            .map_err(AuthorizeError::Page)?
+            .map_err(|e| AuthorizeError::Page(e.to_string()))?
         {
             Some(client) if client.disabled_at.is_none() => client,
             _ => {

@@ -2,8 +2,8 @@
 
 use anyhow::{Context, bail};
 
-use super::redirect_uri;
-use super::scope::ScopeSet;
+use super::redirect_uri::{self, RedirectUriError};
+use super::scope::{ScopeError, ScopeSet};
 use crate::crypto;
 use crate::storage::{self, ClientRecord, Store};
 
@@ -37,10 +37,40 @@ pub struct Registered {
     pub secret: Option<String>,
 }
 
+/// Why a client may not be registered; the text is what the registrant is told. The rule
+/// errors it wraps are no `source`: their text says it all, and `{:#}` (the CLI) prints it once.
+#[derive(Debug, thiserror::Error)]
+pub enum InvalidClient {
+    #[error("client id {0:?} must be 1-255 visible ASCII characters")]
+    Id(String),
+    #[error("client name must be 1-200 characters")]
+    Name,
+    #[error("{0}")]
+    RedirectUri(RedirectUriError),
+    #[error("a client needs at least one scope")]
+    NoScope,
+    #[error("{0}")]
+    Scope(ScopeError),
+    #[error("unknown grant type {0:?}")]
+    UnknownGrant(String),
+    #[error("authorization_code clients need at least one redirect URI")]
+    CodeWithoutRedirectUri,
+    #[error("client_credentials is for confidential clients only")]
+    PublicClientCredentials,
+    #[error(
+        "token_endpoint_auth_method {method:?} does not fit a {} client",
+        if *confidential { "confidential" } else { "public" }
+    )]
+    AuthMethod {
+        method: &'static str,
+        confidential: bool,
+    },
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum RegisterError {
-    #[error("{0}")]
-    Invalid(String),
+    #[error(transparent)]
+    Invalid(#[from] InvalidClient),
     #[error("a client with id {0:?} already exists")]
     Duplicate(String),
     #[error(transparent)]
@@ -48,30 +78,27 @@ pub enum RegisterError {
 }
 
 impl NewClient {
-    fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), InvalidClient> {
         let id_ok = !self.id.is_empty()
             && self.id.len() <= 255
             && self.id.chars().all(|c| c.is_ascii_graphic());
         if !id_ok {
-            return Err(format!(
-                "client id {:?} must be 1-255 visible ASCII characters",
-                self.id
-            ));
+            return Err(InvalidClient::Id(self.id.clone()));
         }
         if self.name.trim().is_empty() || self.name.len() > 200 {
-            return Err("client name must be 1-200 characters".into());
+            return Err(InvalidClient::Name);
         }
         for uri in &self.redirect_uris {
-            redirect_uri::validate_for_registration(uri).map_err(|e| e.to_string())?;
+            redirect_uri::validate_for_registration(uri).map_err(InvalidClient::RedirectUri)?;
         }
         let scopes = ScopeSet::from_list(self.scopes.iter().cloned());
         if scopes.is_empty() {
-            return Err("a client needs at least one scope".into());
+            return Err(InvalidClient::NoScope);
         }
-        scopes.ensure_supported().map_err(|e| e.to_string())?;
+        scopes.ensure_supported().map_err(InvalidClient::Scope)?;
         for grant in &self.grant_types {
             if !KNOWN_GRANTS.contains(&grant.as_str()) {
-                return Err(format!("unknown grant type {grant:?}"));
+                return Err(InvalidClient::UnknownGrant(grant.clone()));
             }
         }
         let uses_code = self
@@ -79,14 +106,14 @@ impl NewClient {
             .iter()
             .any(|g| g == GRANT_AUTHORIZATION_CODE);
         if uses_code && self.redirect_uris.is_empty() {
-            return Err("authorization_code clients need at least one redirect URI".into());
+            return Err(InvalidClient::CodeWithoutRedirectUri);
         }
         let uses_cc = self
             .grant_types
             .iter()
             .any(|g| g == GRANT_CLIENT_CREDENTIALS);
         if uses_cc && !self.confidential {
-            return Err("client_credentials is for confidential clients only".into());
+            return Err(InvalidClient::PublicClientCredentials);
         }
         Ok(())
     }
@@ -112,16 +139,13 @@ pub async fn register_with_method(
     new: NewClient,
     method: &'static str,
 ) -> Result<Registered, RegisterError> {
-    new.validate().map_err(RegisterError::Invalid)?;
+    new.validate()?;
     if (method == AUTH_NONE) == new.confidential {
-        return Err(RegisterError::Invalid(format!(
-            "token_endpoint_auth_method {method:?} does not fit a {} client",
-            if new.confidential {
-                "confidential"
-            } else {
-                "public"
-            }
-        )));
+        return Err(InvalidClient::AuthMethod {
+            method,
+            confidential: new.confidential,
+        }
+        .into());
     }
     let secret = new.confidential.then(|| {
         new.secret

@@ -33,6 +33,18 @@ use crate::crypto;
 use crate::storage::{self, Store};
 use crate::tokens::{KeyRing, RevocationList, VerifiedTokens};
 
+/// Why [`AuthServer::find_client`] has no client to offer; the text is what the page shows.
+#[derive(Debug, thiserror::Error)]
+pub enum FindClientError {
+    #[error("The client metadata document at {client_id} was refused: {source}")]
+    Refused {
+        client_id: String,
+        source: metadata_documents::ResolveError,
+    },
+    #[error("The client could not be looked up; try again later.")]
+    Lookup(#[source] sqlx::Error),
+}
+
 /// The authorization server's shared state: settings, store, keys, revocations, caches.
 #[derive(Clone)]
 pub struct AuthServer {
@@ -87,7 +99,7 @@ impl AuthServer {
     pub async fn find_client(
         &self,
         client_id: &str,
-    ) -> Result<Option<storage::ClientRecord>, String> {
+    ) -> Result<Option<storage::ClientRecord>, FindClientError> {
         if self.settings.clients.metadata_documents
             && metadata_documents::is_document_url(client_id)
         {
@@ -96,13 +108,14 @@ impl AuthServer {
                 .resolve(&self.store, client_id)
                 .await
                 .map(Some)
-                .map_err(|e| {
-                    format!("The client metadata document at {client_id} was refused: {e}")
+                .map_err(|source| FindClientError::Refused {
+                    client_id: client_id.to_string(),
+                    source,
                 });
         }
         self.store.get_client(client_id).await.map_err(|e| {
             tracing::error!(error = %e, "client lookup failed");
-            "The client could not be looked up; try again later.".to_string()
+            FindClientError::Lookup(e)
         })
     }
 

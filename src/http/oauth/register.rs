@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
-use crate::config::Registration;
+use crate::config::{Registration, Secret};
 use crate::error::OAuthError;
 use crate::http::state::AppState;
 use crate::oauth::clients::RegisterError;
@@ -51,7 +51,7 @@ pub async fn register(
         .await
         .map_err(|e| match e {
             RegisterError::Invalid(description) => {
-                OAuthError::new(ErrorCode::InvalidClientMetadata, description)
+                OAuthError::new(ErrorCode::InvalidClientMetadata, description.to_string())
             }
             RegisterError::Duplicate(_) => {
                 OAuthError::internal_msg("random client id collided".into())
@@ -99,7 +99,10 @@ fn authorize_registration(state: &AppState, headers: &HeaderMap) -> Result<(), O
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.strip_prefix("Bearer "))
                 .unwrap_or("");
-            let expected = settings.registration_token.as_deref().unwrap_or("");
+            let expected = settings
+                .registration_token
+                .as_ref()
+                .map_or("", Secret::expose);
             let ok =
                 !expected.is_empty() && bool::from(presented.as_bytes().ct_eq(expected.as_bytes()));
             if ok {
