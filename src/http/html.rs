@@ -102,19 +102,33 @@ pub(crate) fn see_other(location: &str) -> Response {
     }
 }
 
-/// What a page handler's `?` turns a failure into: the opaque 500 page of [`internal`],
-/// the cause kept for the log middleware.
-pub(crate) struct PageError(anyhow::Error);
+/// What a page handler's `?` turns a failure into: the opaque 500 page of [`internal`]
+/// (the cause kept for the log middleware), or a page already chosen for a refused form
+/// (400 unreadable, 403 without its session or CSRF token).
+pub(crate) enum PageError {
+    Internal(anyhow::Error),
+    Refused(Box<Response>),
+}
 
 impl<E: Into<anyhow::Error>> From<E> for PageError {
     fn from(error: E) -> Self {
-        Self(error.into())
+        Self::Internal(error.into())
+    }
+}
+
+impl PageError {
+    /// A refusal answered with `page` as it is.
+    pub(crate) fn refused(page: Response) -> Self {
+        Self::Refused(Box::new(page))
     }
 }
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        internal(self.0)
+        match self {
+            Self::Internal(error) => internal(error),
+            Self::Refused(page) => *page,
+        }
     }
 }
 

@@ -168,10 +168,7 @@ pub async fn submit(
     headers: HeaderMap,
     FormBody(body): FormBody,
 ) -> Result<Response, PageError> {
-    let (form, session) = match posted_form(&state, &headers, &body).await {
-        Ok(found) => found,
-        Err(response) => return Ok(response),
-    };
+    let (form, session) = posted_form(&state, &headers, &body).await?;
     let Some(user_id) = session.user_id().map(str::to_string) else {
         return Ok(csrf_failure());
     };

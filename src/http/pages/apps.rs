@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
 use super::cookie::session_cookie;
-use super::forms::{FormBody, read_form};
+use super::forms::{FormBody, posted_form};
 use crate::http::html::{PageError, csrf_failure, error_page, format_time, page, see_other};
 use crate::http::state::AppState;
 use crate::oauth::sessions::{self, Session};
@@ -83,16 +83,10 @@ pub async fn revoke(
     headers: HeaderMap,
     FormBody(body): FormBody,
 ) -> Result<Response, PageError> {
-    let form = match read_form(&body) {
-        Ok(form) => form,
-        Err(response) => return Ok(*response),
-    };
-    let Some((session, user_id)) = logged_in(&state, &headers).await? else {
+    let (form, session) = posted_form(&state, &headers, &body).await?;
+    let Some(user_id) = session.user_id().map(str::to_string) else {
         return Ok(csrf_failure());
     };
-    if !session.csrf_matches(form.get("csrf_token").map(String::as_str)) {
-        return Ok(csrf_failure());
-    }
     let grant_id = form.get("grant_id").map_or("", String::as_str);
     let grant = match state.store.get_grant(grant_id).await? {
         Some(grant) if grant.user_id.as_deref() == Some(user_id.as_str()) => grant,

@@ -7,7 +7,7 @@ use axum::extract::FromRequest;
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use crate::http::html::{csrf_failure, error_page, internal};
+use crate::http::html::{PageError, csrf_failure, error_page};
 use crate::http::oauth::form::parse_form;
 use crate::http::pages::cookie::session_cookie;
 use crate::http::state::AppState;
@@ -34,9 +34,9 @@ impl<S: Send + Sync> FromRequest<S> for FormBody {
 }
 
 /// A POSTed form, or a 400 page.
-pub(crate) fn read_form(body: &Bytes) -> Result<HashMap<String, String>, Box<Response>> {
+pub(crate) fn read_form(body: &Bytes) -> Result<HashMap<String, String>, PageError> {
     parse_form(body).map_err(|e| {
-        Box::new(error_page(
+        PageError::refused(error_page(
             StatusCode::BAD_REQUEST,
             "Invalid form",
             &e.description,
@@ -50,16 +50,14 @@ pub(crate) async fn posted_form(
     state: &AppState,
     headers: &http::HeaderMap,
     body: &Bytes,
-) -> Result<(HashMap<String, String>, crate::oauth::sessions::Session), Response> {
-    let form = read_form(body).map_err(|response| *response)?;
+) -> Result<(HashMap<String, String>, crate::oauth::sessions::Session), PageError> {
+    let form = read_form(body)?;
     let cookie = session_cookie(&state.settings, headers);
-    let session = match crate::oauth::sessions::load(&state.store, cookie).await {
-        Ok(Some(session)) => session,
-        Ok(None) => return Err(csrf_failure()),
-        Err(error) => return Err(internal(error)),
+    let Some(session) = crate::oauth::sessions::load(&state.store, cookie).await? else {
+        return Err(PageError::refused(csrf_failure()));
     };
     if !session.csrf_matches(form.get("csrf_token").map(String::as_str)) {
-        return Err(csrf_failure());
+        return Err(PageError::refused(csrf_failure()));
     }
     Ok((form, session))
 }

@@ -88,10 +88,7 @@ pub async fn submit(
     headers: HeaderMap,
     FormBody(body): FormBody,
 ) -> Result<Response, PageError> {
-    let (form, session) = match posted_form(&state, &headers, &body).await {
-        Ok(found) => found,
-        Err(response) => return Ok(response),
-    };
+    let (form, session) = posted_form(&state, &headers, &body).await?;
     let username = form.get("username").map_or("", |u| u.trim());
     let password = form.get("password").map_or("", String::as_str);
     let ip = client.ip.to_string();

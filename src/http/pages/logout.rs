@@ -50,10 +50,7 @@ pub async fn log_out(
     headers: HeaderMap,
     FormBody(body): FormBody,
 ) -> Result<Response, PageError> {
-    let form = match read_form(&body) {
-        Ok(form) => form,
-        Err(response) => return Ok(*response),
-    };
+    let form = read_form(&body)?;
     let cookie = session_cookie(&state.settings, &headers);
     if let Some(session) = sessions::load(&state.store, cookie).await? {
         if !session.csrf_matches(form.get("csrf_token").map(String::as_str)) {
