@@ -9,6 +9,7 @@ mod admission;
 mod audit_tail;
 mod authorize;
 mod browser_e2e;
+mod catalog_seam;
 mod claude;
 mod cli;
 mod config;
