@@ -24,7 +24,7 @@ pub async fn log_in(
     password: &str,
     ip: &str,
 ) -> Result<LoginOutcome, sqlx::Error> {
-    let gate = throttle.gate(username, ip);
+    let gate = throttle.gate(username, ip).await?;
     if gate == Gate::Refused {
         return Ok(LoginOutcome::Throttled);
     }
@@ -40,7 +40,7 @@ pub async fn log_in(
     let verified = crypto::verify_secret(password.to_string(), hash).await;
     match user {
         Some(user) if verified => {
-            throttle.record_success(username);
+            throttle.record_success(username).await?;
             if gate == Gate::AccountLockedCleanAddress {
                 audit::record_from(
                     store,
@@ -54,7 +54,7 @@ pub async fn log_in(
             Ok(LoginOutcome::LoggedIn(user))
         }
         _ => {
-            if throttle.record_failure(username, ip) {
+            if throttle.record_failure(username, ip).await? {
                 audit::record_from(
                     store,
                     "login_account_locked",

@@ -6,6 +6,7 @@ mod clients;
 mod consents;
 mod grants;
 mod keys;
+mod login_failures;
 mod maintenance;
 mod revocations;
 mod sessions;
