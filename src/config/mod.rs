@@ -4,6 +4,7 @@
 mod clients;
 mod database;
 mod load;
+mod login;
 mod mcp;
 mod operations;
 mod print;
@@ -17,6 +18,7 @@ use serde::{Deserialize, Serialize};
 pub use clients::{ClientSettings, PinnedMetadataDocument, Registration};
 pub use database::DatabaseSettings;
 pub use load::Overrides;
+pub use login::{LoginSettings, OidcProvider, Provisioning};
 pub use mcp::McpSettings;
 pub use operations::{MaintenanceSettings, RateLimit, RateLimitSettings};
 pub use secret::{BootstrapSettings, DatabaseUrl, Secret};
@@ -37,6 +39,7 @@ pub struct Settings {
     pub maintenance: MaintenanceSettings,
     pub telemetry: TelemetrySettings,
     pub bootstrap: BootstrapSettings,
+    pub login: LoginSettings,
 }
 
 impl Settings {
@@ -49,6 +52,7 @@ impl Settings {
         self.rate_limits.validate()?;
         self.maintenance.validate()?;
         self.telemetry.validate()?;
+        self.login.validate()?;
         Ok(())
     }
 
