@@ -54,3 +54,4 @@ mod tls;
 mod token_client_credentials;
 mod token_code;
 mod token_refresh;
+mod users;
