@@ -132,7 +132,7 @@ run_leg() {
   local suite_pid=$!
   pids+=("$suite_pid")
   local auth_url=
-  for _ in $(seq 1 300); do
+  for _ in $(seq 1 600); do   # up to 2 minutes: npx may have to fetch the suite
     auth_url=$(awk -v p="$authorize?" 'index($0, p) == 1 {print; exit}' "$log")
     [ -n "$auth_url" ] && break
     kill -0 "$suite_pid" 2>/dev/null || break
@@ -140,7 +140,8 @@ run_leg() {
   done
   local browser_ok=0
   if [ -z "$auth_url" ]; then
-    echo "$label: the suite printed no authorization URL"
+    echo "$label: the suite printed no authorization URL; its output:"
+    sed 's/^/  suite: /' "$log" | tail -n 20
   elif WEBDRIVER="http://127.0.0.1:$wd_port" LOGIN_USER=admin LOGIN_PASSWORD="$ADMIN_PASSWORD" \
       timeout 90 node "$here/conformance-browser.mjs" "$auth_url" "http://127.0.0.1:$cb_port/callback"; then
     browser_ok=1

@@ -190,7 +190,7 @@ node "$here/conformance-gate.mjs" --results "$scratch/results" --prefix server \
 [ "$gate_rc" -le 1 ] || exit 2
 # The suite's own verdict covers the scored scenarios only; it must agree with ours.
 if [ "$suite_rc" -ne 0 ]; then
-  echo "$label: the suite's own --expected-failures check failed too (exit $suite_rc):"
+  echo "$label: the suite's own --expected-failures check failed (exit $suite_rc):"
   sed 's/\x1b\[[0-9;]*m//g' "$scratch/suite.log" | sed -n '/^Stale baseline\|^Unexpected failures/,$p' \
     | grep -v '^$' | sed 's/^/  suite: /'
   exit 1
