@@ -74,6 +74,7 @@ function readBaseline(file, key) {
   return { whole, perCheck, count: lists[key].length };
 }
 const baseline = readBaseline(args.baseline, args.key);
+const baselineName = path.relative(process.cwd(), path.resolve(args.baseline)) || args.baseline;
 
 // Result folders are named <prefix>-<scenario>-<ISO time with : and . as ->.
 const stamp = /-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{3}Z$/;
@@ -156,8 +157,8 @@ const total = expected.length;
 const extra = notScored.size ? `; scored: ${scoredPassed} of ${scoredTotal}` : "";
 console.log(`${args.label}: ${passed} of ${total} ${args.what} passed (${failed} failed, ${skipped} skipped${extra}; baseline lists ${baseline.count})`);
 if (problems.length) {
-  console.log(`${args.label}: the run does not match ${args.baseline}:`);
+  console.log(`${args.label}: the run does not match ${baselineName}:`);
   for (const p of problems) console.log(`  ✗ ${p}`);
   process.exit(1);
 }
-console.log(`${args.label}: every failure and skip is in ${args.baseline}`);
+console.log(`${args.label}: every failure and skip is in ${baselineName}`);
