@@ -6,15 +6,17 @@
 //
 // Why our own judge when the suite has --expected-failures: with --requirements the suite
 // compares only the *scored* scenarios with the baseline (not-scored ones are neither gated nor
-// reported stale), it treats a scenario that reports no failure as passing even when every check
-// was SKIPPED, and `conformance authorization` takes no baseline at all. The rules here are the
-// suite's, applied to every scenario that ran:
-//   - a scenario passes when it has a SUCCESS check (besides the wire-schema check every scenario
-//     gets) and no FAILURE or WARNING; it fails on a FAILURE or WARNING; otherwise it is SKIPPED;
-//   - a scenario that fails or is skipped must be listed, whole (`scenario`) or per check
-//     (`scenario:check-id`, then only those checks may fail);
-//   - a listed entry that does not fail (whole: the scenario passes; per check: the check is not
-//     FAILURE/WARNING) is stale, and so is an entry naming a scenario that did not run;
+// reported stale), it lets skipped checks and skipped scenarios pass, it ignores an entry naming
+// a check that did not run, and `conformance authorization` takes no baseline at all. The rules
+// here are the suite's, made strict and applied to every scenario that ran:
+//   - a scenario PASSes when it has a SUCCESS check (besides the wire-schema check every scenario
+//     gets) and no FAILURE, WARNING or SKIPPED check; it FAILs on a FAILURE or WARNING (the
+//     suite's baseline rule counts a WARNING as a failure); else it is PART (succeeded, but some
+//     checks were skipped) or SKIP (nothing succeeded);
+//   - every failing or skipped check must be listed, whole (`scenario`) or per check
+//     (`scenario:check-id`);
+//   - a listed entry that no longer fails is stale (whole: the scenario PASSes; per check: the
+//     check succeeds or did not run), and so is an entry naming a scenario that did not run;
 //   - a timeout (check `scenario-timeout`) fails even when the scenario is listed whole (only a
 //     per-check entry `scenario:scenario-timeout` excuses it), and a scenario without a result
 //     (the suite crashed in it, or never got to it) always fails.
@@ -103,7 +105,7 @@ for (const name of expected) {
     notes.push("no result: the scenario crashed or never ran");
     problems.push(`${name}: no result (the scenario crashed or never ran)`);
   } else {
-    // One verdict per check id, the worst wins (as the suite does).
+    // One verdict per check id, the worst wins (ranked as the suite ranks them).
     const rank = { FAILURE: 3, WARNING: 2, SUCCESS: 1 };
     const byId = new Map();
     for (const c of checks) {
@@ -114,30 +116,26 @@ for (const name of expected) {
     const all = [...byId.values()];
     const failing = all.filter(bad);
     const real = all.filter((c) => c.id !== "wire-schema-valid");
-    const crash = all.filter((c) => bad(c) && (CRASH_IDS.has(c.id) || c.description === "Failed to run scenario"));
+    const skippedChecks = real.filter((c) => c.status === "SKIPPED");
+    const crash = failing.filter((c) => CRASH_IDS.has(c.id) || c.description === "Failed to run scenario");
+    const succeeded = real.some((c) => c.status === "SUCCESS");
     if (failing.length) verdict = "FAIL";
-    else if (real.some((c) => c.status === "SUCCESS")) verdict = "PASS";
-    else verdict = "SKIP";
-    for (const c of failing)
-      notes.push(`${c.id}: ${c.status}: ${(c.errorMessage || c.details?.message || "").split("\n")[0]}`);
-    if (verdict === "SKIP")
-      for (const c of real) notes.push(`${c.id}: ${c.status}: ${(c.errorMessage || c.details?.message || "").split("\n")[0]}`);
-    const partial = real.filter((c) => c.status === "SKIPPED");
-    if (verdict === "PASS" && partial.length) notes.push(`(${partial.length} optional check(s) skipped: ${partial.map((c) => c.id).join(", ")})`);
+    else if (succeeded && !skippedChecks.length) verdict = "PASS";
+    else verdict = succeeded ? "PART" : "SKIP";   // PART: passes, but some checks were skipped
+    const why = (c) => `${c.id}: ${c.status}: ${(c.errorMessage || c.details?.message || c.details?.note || "").split("\n")[0]}`;
+    for (const c of [...failing, ...skippedChecks]) notes.push(why(c));
 
     for (const c of crash)
       if (!listed.has(c.id)) problems.push(`${name}: ${c.id} (timeout or crash; a whole-scenario entry does not excuse it)`);
     if (whole) {
       if (verdict === "PASS") problems.push(`${name}: passes now - stale baseline entry, remove it`);
-    } else if (listed.size) {
-      for (const c of failing) if (!listed.has(c.id) && !crash.includes(c)) problems.push(`${name}:${c.id}: unexpected ${c.status}`);
+    } else {
+      const unexpected = [...failing, ...skippedChecks].filter((c) => !listed.has(c.id) && !crash.includes(c));
+      if (unexpected.length)
+        problems.push(`${name}: ${unexpected.map((c) => `${c.id} ${c.status === "SKIPPED" ? "skipped" : "fails"}`).join(", ")} - not in the baseline${verdict === "PART" ? " (a skipped check is not a pass)" : ""}`);
       for (const id of listed)
-        if (!byId.has(id) || !bad(byId.get(id))) problems.push(`${name}:${id}: does not fail now - stale baseline entry, remove it`);
-      if (verdict === "SKIP") problems.push(`${name}: skipped, and only some checks are listed`);
-    } else if (verdict !== "PASS") {
-      const ids = failing.filter((c) => !crash.includes(c)).map((c) => c.id);
-      if (ids.length) problems.push(`${name}: fails, not in the baseline (${ids.join(", ")})`);
-      if (verdict === "SKIP") problems.push(`${name}: skipped, not in the baseline (a skip is not a pass)`);
+        if (!byId.has(id) || byId.get(id).status === "SUCCESS") problems.push(`${name}:${id}: does not fail now - stale baseline entry, remove it`);
+      if (verdict === "SKIP" && !real.length) problems.push(`${name}: skipped without any check, not in the baseline (a skip is not a pass)`);
     }
   }
   if (verdict === "PASS") passed++;
