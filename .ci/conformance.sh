@@ -7,8 +7,8 @@
 # REVISION is 2025-11-25 or 2026-07-28: the suite runs exactly the scenarios that revision
 # requires (`--requirements`, frozen at its release, including the ones it runs but does not
 # score) and reads .ci/conformance-baseline-REVISION.yaml (`--expected-failures`).
-# BINARY_OR_COMMAND is started as `BINARY_OR_COMMAND $CONFORMANCE_SERVER_ARGS` (default `serve`;
-# e.g. target/debug/examples/conformance_server takes its own arguments there) with the same
+# BINARY_OR_COMMAND is started as `BINARY_OR_COMMAND $CONFORMANCE_SERVER_ARGS` (unset: `serve`;
+# set it empty for target/debug/examples/conformance_server, which takes none) with the same
 # MCP_OAUTH__* environment as `mcp-oauth serve`: a free loopback port, a scratch SQLite
 # database, rate limits off (the suite fires requests far faster than any client), metrics off,
 # and MCP_OAUTH__MCP__STATEFUL=true for 2025-11-25 (sampling, elicitation and the session
@@ -50,7 +50,7 @@ esac
 baseline="$here/conformance-baseline-$revision.yaml"
 [ -f "$baseline" ] || die "no baseline file $baseline"
 results_out=${3:-}
-read -r -a server_args <<<"${CONFORMANCE_SERVER_ARGS:-serve}"
+read -r -a server_args <<<"${CONFORMANCE_SERVER_ARGS-serve}"
 for tool in curl node npx timeout; do
   command -v "$tool" >/dev/null || die "$tool is required"
 done
