@@ -35,6 +35,7 @@ mod races;
 mod rate_limits;
 mod register;
 mod revoke_introspect;
+mod scope_policy;
 mod security_authorize;
 mod security_client_auth;
 mod security_connections;
