@@ -8,6 +8,7 @@ mod login;
 mod mcp;
 mod operations;
 mod print;
+mod scopes;
 mod secret;
 mod server;
 mod telemetry;
@@ -21,6 +22,7 @@ pub use load::Overrides;
 pub use login::{LoginSettings, OidcProvider, Provisioning};
 pub use mcp::McpSettings;
 pub use operations::{MaintenanceSettings, RateLimit, RateLimitSettings};
+pub use scopes::{ScopePolicyRule, ScopeSettings};
 pub use secret::{BootstrapSettings, DatabaseUrl, Secret};
 pub use server::{LogFormat, MetricsSettings, ServerSettings, TlsSettings, parse_trusted_proxy};
 pub use telemetry::{OtlpProtocol, TelemetrySettings};
@@ -40,6 +42,9 @@ pub struct Settings {
     pub telemetry: TelemetrySettings,
     pub bootstrap: BootstrapSettings,
     pub login: LoginSettings,
+    /// Who may grant which scope; absent means everyone may grant everything.
+    #[serde(default)]
+    pub scopes: ScopeSettings,
 }
 
 impl Settings {
@@ -53,6 +58,7 @@ impl Settings {
         self.maintenance.validate()?;
         self.telemetry.validate()?;
         self.login.validate()?;
+        self.scopes.validate()?;
         Ok(())
     }
 
