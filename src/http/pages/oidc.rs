@@ -103,14 +103,10 @@ pub async fn callback(
             return Err(refused(StatusCode::FORBIDDEN, &error, provider));
         }
     };
-    if let Err(refusal) = identity.check(provider) {
-        tracing::info!(reason = %refusal, "upstream identity refused by the allow-lists");
-        return Err(refused_page(&refusal.to_string()));
-    }
     let user = match accounts::sign_in(&state.store, provider, &identity).await? {
         Ok(user) => user,
         Err(refusal) => {
-            tracing::info!(reason = %refusal, "upstream identity has no account here");
+            tracing::info!(reason = %refusal, "upstream identity refused");
             return Err(refused_page(&refusal.to_string()));
         }
     };

@@ -3,6 +3,7 @@
 //! and in `callback` the code exchange and ID-token validation, all through `openidconnect`.
 //! No HTTP types here; the pages are in `http/pages/oidc.rs`.
 
+pub mod accounts;
 mod callback;
 mod identity;
 
