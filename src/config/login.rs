@@ -129,8 +129,14 @@ impl OidcProvider {
         if !self.allowed_groups.is_empty() && self.groups_claim.is_none() {
             bail!("login.oidc {id}: allowed_groups needs groups_claim");
         }
-        if self.allowed_email_domains.iter().any(|d| d.contains('@') || d.is_empty()) {
-            bail!("login.oidc {id}: allowed_email_domains are domains (example.com), not addresses");
+        if self
+            .allowed_email_domains
+            .iter()
+            .any(|d| d.contains('@') || d.is_empty())
+        {
+            bail!(
+                "login.oidc {id}: allowed_email_domains are domains (example.com), not addresses"
+            );
         }
         Ok(())
     }

@@ -29,7 +29,10 @@ impl std::fmt::Debug for UpstreamLoginRecord {
 impl Store {
     /// Stores a sign-in in flight, first dropping the ones that expired unused.
     #[tracing::instrument(name = "db.insert_upstream_login", skip_all, fields(db.system.name = self.system_name(), otel.kind = "client"))]
-    pub async fn insert_upstream_login(&self, login: &UpstreamLoginRecord) -> Result<(), sqlx::Error> {
+    pub async fn insert_upstream_login(
+        &self,
+        login: &UpstreamLoginRecord,
+    ) -> Result<(), sqlx::Error> {
         sqlx::query("DELETE FROM upstream_logins WHERE expires_at <= $1")
             .bind(login.created_at)
             .execute(self.pool())

@@ -87,13 +87,23 @@ pub async fn callback(
     };
     let cookie = session_cookie(&state.settings, &headers);
     let Some(session) = sessions::load(&state.store, cookie).await? else {
-        return Err(refused(StatusCode::BAD_REQUEST, &FinishError::UnknownState, provider));
+        return Err(refused(
+            StatusCode::BAD_REQUEST,
+            &FinishError::UnknownState,
+            provider,
+        ));
     };
     let params = callback_params(query.as_deref().unwrap_or(""));
     let redirect_uri = callback_uri(&state.settings, &id);
     let finished = state
         .upstream
-        .finish(&state.store, &id, &session.record.id_hash, &redirect_uri, params)
+        .finish(
+            &state.store,
+            &id,
+            &session.record.id_hash,
+            &redirect_uri,
+            params,
+        )
         .await;
     let identity = match finished {
         Ok(identity) => identity,
@@ -140,7 +150,11 @@ fn callback_params(query: &str) -> CallbackParams {
 }
 
 fn refused_page(message: &str) -> PageError {
-    PageError::refused(error_page(StatusCode::FORBIDDEN, "Sign-in refused", message))
+    PageError::refused(error_page(
+        StatusCode::FORBIDDEN,
+        "Sign-in refused",
+        message,
+    ))
 }
 
 /// The page for a failed callback: what the person can do about it, with the provider's own

@@ -75,7 +75,9 @@ pub async fn sign_in(
         return Ok(Ok(user));
     }
     if provider.provisioning == Provisioning::Existing {
-        return Ok(Err(AccountRefusal::NotLinked(provider.display_name.clone())));
+        return Ok(Err(AccountRefusal::NotLinked(
+            provider.display_name.clone(),
+        )));
     }
     provision(store, provider, identity, groups, now).await
 }

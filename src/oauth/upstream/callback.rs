@@ -5,8 +5,8 @@ use std::time::{Duration, SystemTime};
 
 use openidconnect::core::CoreProviderMetadata;
 use openidconnect::{
-    AuthorizationCode, ClaimsVerificationError, Nonce,
-    PkceCodeVerifier, RequestTokenError, SignatureVerificationError,
+    AuthorizationCode, ClaimsVerificationError, Nonce, PkceCodeVerifier, RequestTokenError,
+    SignatureVerificationError,
 };
 
 use subtle::ConstantTimeEq as _;
@@ -115,7 +115,9 @@ impl Upstream {
             Err(ClaimsVerificationError::SignatureVerification(
                 SignatureVerificationError::NoMatchingKey,
             )) => match self.refreshed_keys(provider).await {
-                Some(metadata) => self.validate(provider, &metadata, id_token, &nonce, redirect_uri),
+                Some(metadata) => {
+                    self.validate(provider, &metadata, id_token, &nonce, redirect_uri)
+                }
                 None => Err(ClaimsVerificationError::SignatureVerification(
                     SignatureVerificationError::NoMatchingKey,
                 )),
@@ -123,9 +125,8 @@ impl Upstream {
             other => other,
         }
         .map_err(|e| FinishError::IdToken(error_chain(&e)))?;
-        let claims = match serde_json::to_value(&claims) {
-            Ok(serde_json::Value::Object(claims)) => claims,
-            _ => return Err(FinishError::IdToken("unreadable claims".into())),
+        let Ok(serde_json::Value::Object(claims)) = serde_json::to_value(&claims) else {
+            return Err(FinishError::IdToken("unreadable claims".into()));
         };
         // OpenID Connect Core §3.1.3.7 step 5: an `azp`, when present, names us.
         let azp = claims.get("azp").and_then(serde_json::Value::as_str);

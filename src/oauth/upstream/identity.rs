@@ -47,10 +47,8 @@ impl UpstreamIdentity {
             username: text(&settings.username_claim).filter(|u| !u.trim().is_empty()),
             email: text("email"),
             // Some providers send the boolean as a string.
-            email_verified: matches!(
-                claims.get("email_verified"),
-                Some(Value::Bool(true))
-            ) || claims.get("email_verified").and_then(Value::as_str) == Some("true"),
+            email_verified: matches!(claims.get("email_verified"), Some(Value::Bool(true)))
+                || claims.get("email_verified").and_then(Value::as_str) == Some("true"),
             groups,
         }
     }
@@ -76,7 +74,10 @@ impl UpstreamIdentity {
             }
         }
         if !settings.allowed_groups.is_empty()
-            && !self.groups.iter().any(|g| settings.allowed_groups.contains(g))
+            && !self
+                .groups
+                .iter()
+                .any(|g| settings.allowed_groups.contains(g))
         {
             return Err(Refusal::Group);
         }
@@ -135,8 +136,14 @@ mod tests {
         assert_eq!(alice.username.as_deref(), Some("alice@Example.com"));
         assert_eq!(alice.groups_text(), "staff ops");
         assert_eq!(alice.check(&provider(&["example.com"], &["ops"])), Ok(()));
-        assert_eq!(alice.check(&provider(&["example.org"], &[])), Err(Refusal::EmailDomain));
-        assert_eq!(alice.check(&provider(&[], &["admins"])), Err(Refusal::Group));
+        assert_eq!(
+            alice.check(&provider(&["example.org"], &[])),
+            Err(Refusal::EmailDomain)
+        );
+        assert_eq!(
+            alice.check(&provider(&[], &["admins"])),
+            Err(Refusal::Group)
+        );
         let unverified = identity(serde_json::json!({"sub": "2", "email": "bob@example.com",
             "email_verified": false, "groups": "staff,ops"}));
         assert_eq!(unverified.groups, ["staff", "ops"]);

@@ -18,8 +18,8 @@ use openidconnect::core::{
 };
 use openidconnect::{
     AdditionalClaims, ClientId, ClientSecret, CsrfToken, EmptyExtraTokenFields, EndpointMaybeSet,
-    EndpointNotSet, EndpointSet, IdTokenFields, IssuerUrl, JsonWebKeySet, Nonce,
-    PkceCodeChallenge, RedirectUrl, Scope, StandardErrorResponse, StandardTokenResponse,
+    EndpointNotSet, EndpointSet, IdTokenFields, IssuerUrl, JsonWebKeySet, Nonce, PkceCodeChallenge,
+    RedirectUrl, Scope, StandardErrorResponse, StandardTokenResponse,
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::RwLock;
@@ -225,7 +225,8 @@ impl Upstream {
             issuer: settings.issuer.clone(),
             reason,
         };
-        let issuer = IssuerUrl::new(settings.issuer.clone()).map_err(|e| unavailable(e.to_string()))?;
+        let issuer =
+            IssuerUrl::new(settings.issuer.clone()).map_err(|e| unavailable(e.to_string()))?;
         let metadata = CoreProviderMetadata::discover_async(issuer, &self.http)
             .await
             .map_err(|e| unavailable(error_chain(&e)))?;
@@ -276,7 +277,9 @@ fn client(
     Ok(Client::from_provider_metadata(
         metadata,
         ClientId::new(settings.client_id.clone()),
-        Some(ClientSecret::new(settings.client_secret.expose().to_string())),
+        Some(ClientSecret::new(
+            settings.client_secret.expose().to_string(),
+        )),
     )
     .set_redirect_uri(RedirectUrl::new(redirect_uri.to_string())?))
 }
