@@ -95,7 +95,6 @@ pub async fn submit(
     headers: HeaderMap,
     FormBody(body): FormBody,
 ) -> Result<Response, PageError> {
-    let (form, session) = posted_form(&state, &headers, &body).await?;
     if !state.settings.login.password {
         return Err(PageError::refused(error_page(
             StatusCode::FORBIDDEN,
@@ -103,6 +102,7 @@ pub async fn submit(
             "This server signs people in through their identity provider only.",
         )));
     }
+    let (form, session) = posted_form(&state, &headers, &body).await?;
     let username = form.get("username").map_or("", |u| u.trim());
     let password = form.get("password").map_or("", String::as_str);
     let ip = client.ip.to_string();

@@ -92,7 +92,12 @@ async fn launch() -> Option<Launched> {
         .current_dir(folder())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        // TEST_LOG=1 shows the provider's own complaints too.
+        .stderr(if std::env::var("TEST_LOG").is_ok() {
+            Stdio::inherit()
+        } else {
+            Stdio::null()
+        })
         .kill_on_drop(true)
         .spawn()
         .expect("start the test provider");
@@ -117,6 +122,9 @@ impl Launched {
             .expect("hand the redirect URI over");
         stdin.flush().await.expect("flush");
         assert_eq!(next_line(&mut self.lines).await, "ready");
+        // Whatever the provider prints later must not hit a closed pipe.
+        let mut lines = self.lines;
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         TestProvider {
             issuer: self.issuer,
             _child: self.child,
