@@ -240,8 +240,17 @@ async fn a_disabled_user_is_refused_at_the_callback(engine: Engine) {
     assert!(page.text().await.unwrap().contains("disabled"));
 }
 
+async fn a_key_the_provider_rotated_to_is_fetched_again_and_accepted(engine: Engine) {
+    let Some((app, op)) = with_provider(engine, "rotated", |_, _| {}).await else {
+        return;
+    };
+    let tokens = connect_through(&app, &op, "alice").await;
+    assert!(tokens["access_token"].is_string());
+}
+
 on_both_engines!(
     a_person_signs_in_upstream_and_their_mcp_client_gets_our_own_token,
+    a_key_the_provider_rotated_to_is_fetched_again_and_accepted,
     provisioning_existing_only_signs_in_a_linked_user,
     a_local_user_of_the_same_name_is_never_taken_over,
     a_disabled_user_is_refused_at_the_callback,

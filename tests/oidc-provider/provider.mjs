@@ -25,6 +25,10 @@ const ACCOUNTS = {
 
 const signing = await jose.generateKeyPair('RS256', { extractable: true });
 const attacker = await jose.generateKeyPair('RS256', { extractable: true });
+// The key the provider "rotates to": published from the second JWKS request on.
+const rotated = await jose.generateKeyPair('RS256', { extractable: true });
+const rotatedJwk = { ...(await jose.exportJWK(rotated.publicKey)), kid: 'op-key-2', alg: 'RS256', use: 'sig' };
+let jwksRequests = 0;
 const signingJwk = { ...(await jose.exportJWK(signing.privateKey)), kid: 'op-key-1', alg: 'RS256', use: 'sig' };
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -41,6 +45,8 @@ const TAMPER = {
   'tamper-aud': (t) => resign(t, { aud: 'another-client' }),
   'tamper-azp': (t) => resign(t, { azp: 'another-client' }),
   'tamper-none': (t) => new jose.UnsecuredJWT(jose.decodeJwt(t)).encode(),
+  // Not an attack: the provider signs with a key published after the client first read the keys.
+  rotated: (t) => resign(t, {}, rotated.privateKey, 'op-key-2'),
 };
 
 const server = createServer();
@@ -78,6 +84,9 @@ const provider = new Provider(issuer, {
 });
 provider.use(async (ctx, next) => {
   await next();
+  if (ctx.oidc?.route === 'jwks' && jwksRequests++ > 0) {
+    ctx.body = { keys: [...ctx.body.keys, rotatedJwk] };
+  }
   const tamper = TAMPER[ctx.oidc?.client?.clientId];
   if (ctx.oidc?.route === 'token' && ctx.status === 200 && ctx.body?.id_token && tamper) {
     ctx.body = { ...ctx.body, id_token: await tamper(ctx.body.id_token) };

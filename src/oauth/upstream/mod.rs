@@ -95,7 +95,8 @@ pub struct Unavailable {
 struct Discovered {
     metadata: CoreProviderMetadata,
     fetched_at: Instant,
-    jwks_fetched_at: Instant,
+    /// When an unknown `kid` last made us read the JWKS again (none since discovery yet).
+    jwks_refreshed_at: Option<Instant>,
 }
 
 struct Provider {
@@ -210,11 +211,10 @@ impl Upstream {
             return Ok(found.metadata.clone());
         }
         let metadata = self.discover(&provider.settings).await?;
-        let now = Instant::now();
         *slot = Some(Discovered {
             metadata: metadata.clone(),
-            fetched_at: now,
-            jwks_fetched_at: now,
+            fetched_at: Instant::now(),
+            jwks_refreshed_at: None,
         });
         Ok(metadata)
     }
@@ -244,10 +244,13 @@ impl Upstream {
     async fn refreshed_keys(&self, provider: &Provider) -> Option<CoreProviderMetadata> {
         let mut slot = provider.discovered.write().await;
         let found = slot.as_mut()?;
-        if found.jwks_fetched_at.elapsed() < JWKS_REFRESH_MIN {
+        if found
+            .jwks_refreshed_at
+            .is_some_and(|at| at.elapsed() < JWKS_REFRESH_MIN)
+        {
             return None;
         }
-        found.jwks_fetched_at = Instant::now();
+        found.jwks_refreshed_at = Some(Instant::now());
         let jwks = JsonWebKeySet::fetch_async(found.metadata.jwks_uri(), &self.http)
             .await
             .inspect_err(|e| tracing::warn!(error = %error_chain(e), "JWKS refresh failed"))
