@@ -12,7 +12,9 @@ use crate::http::client_address::TrustedProxies;
 use crate::http::rate_limit::RateLimits;
 use crate::http::{self, AppState, AppStateInner, mcp_policy};
 use crate::maintenance;
-use crate::mcp::{McpHttpSettings, McpServer, ServerIdentity, streamable_http_service};
+use crate::mcp::{
+    Catalog, McpHttpSettings, McpServer, ServerIdentity, SystemMonitor, streamable_http_service,
+};
 use crate::oauth::{AuthServer, clients, users};
 use crate::storage::Store;
 
@@ -74,8 +76,16 @@ pub fn print_generated_secrets(secrets: &[clients::SeededSecret]) {
 }
 
 impl Application {
-    /// Connects, migrates, seeds and binds. Port 0 picks a free port (tests).
+    /// Connects, migrates, seeds and binds, serving the built-in catalogue (what `serve` runs).
+    /// Port 0 picks a free port (tests).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let catalog = Catalog::builtin(Arc::new(SystemMonitor::new()));
+        Self::build_with_catalog(settings, catalog).await
+    }
+
+    /// [`Application::build`] serving `catalog`: a team's own tools, resources and prompts
+    /// (see [`crate::mcp::CatalogBuilder`]), behind the same guard, consent page and metadata.
+    pub async fn build_with_catalog(settings: Settings, catalog: Catalog) -> anyhow::Result<Self> {
         let (store, generated_client_secrets) = prepare_store_seeding(&settings).await?;
         let generated_admin_password = users::bootstrap_admin(
             &store,
@@ -108,17 +118,17 @@ impl Application {
         let rate_limits = RateLimits::new(&settings.rate_limits)?;
         let trusted_proxies = Arc::new(TrustedProxies::from_settings(&settings)?);
         let settings = Arc::new(settings);
-        let auth = AuthServer::start(settings.clone(), store.clone()).await?;
+        let catalog = Arc::new(catalog);
+        let auth = AuthServer::start(settings.clone(), store.clone(), Arc::clone(&catalog)).await?;
         tokio::spawn(auth.clone().sync_forever(Duration::from_secs(2)));
-        let mcp = McpServer::new(ServerIdentity {
-            name: "mcp-oauth".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            instructions: Some(
-                "Tools: echo, calculator, system_info. Resources: system://metrics, system://platform. \
-                 What you can see depends on the scopes you were granted."
-                    .into(),
-            ),
-        });
+        let mcp = McpServer::with_catalog(
+            ServerIdentity {
+                name: "mcp-oauth".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+                instructions: Some(instructions(&catalog)),
+            },
+            catalog,
+        );
         let mcp_http = streamable_http_service(
             mcp.clone(),
             McpHttpSettings {
@@ -257,4 +267,26 @@ pub async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutdown signal received; draining");
+}
+
+/// What `initialize` tells a model about this server: the catalogue's names, by kind.
+fn instructions(catalog: &Catalog) -> String {
+    use crate::mcp::Kind;
+    let names = |kind: Kind| -> String {
+        let names: Vec<&str> = catalog.entries_of(kind).map(|e| e.name.as_str()).collect();
+        names.join(", ")
+    };
+    let mut text = String::new();
+    for (label, kind) in [
+        ("Tools", Kind::Tool),
+        ("Resources", Kind::Resource),
+        ("Prompts", Kind::Prompt),
+    ] {
+        let listed = names(kind);
+        if !listed.is_empty() {
+            text.push_str(&format!("{label}: {listed}. "));
+        }
+    }
+    text.push_str("What you can see depends on the scopes you were granted.");
+    text
 }

@@ -5,6 +5,7 @@ use anyhow::{Context, bail};
 use super::ClientsCommand;
 use crate::config::Settings;
 use crate::oauth::clients::{self, NewClient};
+use crate::oauth::scope::ScopeSet;
 use crate::startup;
 use crate::storage::{self, ClientRecord};
 
@@ -39,7 +40,10 @@ pub(super) async fn run(settings: &Settings, command: ClientsCommand) -> anyhow:
                 origin: "cli",
                 application_type: None,
             };
-            let registered = clients::register(&store, new).await?;
+            // The CLI knows the built-in catalogue; a binary with its own catalogue registers
+            // clients through dynamic registration or its own command.
+            let known = ScopeSet::from_list(crate::mcp::builtin::SCOPES);
+            let registered = clients::register(&store, new, &known).await?;
             println!("client_id: {}", registered.record.id);
             if let Some(secret) = registered.secret {
                 println!("client_secret: {secret}");

@@ -28,8 +28,8 @@ pub fn challenge(state: &AppState, error: Option<(&str, &str)>, scope: &str) -> 
 /// What the whole catalogue needs, announced in 401 challenges: a client that follows the
 /// hint (the SDKs, Inspector, Claude) gets every tool, resource and prompt after one consent,
 /// where the person may untick what they do not want (MCP 2025-11-25 scope selection).
-fn catalogue_scopes() -> String {
-    crate::oauth::scope::supported().join(" ")
+fn catalogue_scopes(state: &AppState) -> String {
+    state.auth.catalog.scope_names().join(" ")
 }
 
 /// 401 for a missing or unusable token (RFC 6750 §3).
@@ -37,7 +37,7 @@ pub fn unauthorized(state: &AppState, error: Option<&str>) -> Response {
     let challenge_value = challenge(
         state,
         error.map(|d| ("invalid_token", d)),
-        &catalogue_scopes(),
+        &catalogue_scopes(state),
     );
     let body = json!({
         "error": if error.is_some() { "invalid_token" } else { "unauthorized" },
@@ -53,7 +53,7 @@ pub fn unauthorized(state: &AppState, error: Option<&str>) -> Response {
 }
 
 /// 403 naming the scopes the call needs (step-up authorization).
-pub fn insufficient_scope(state: &AppState, needed: &[&str], body: Value) -> Response {
+pub fn insufficient_scope(state: &AppState, needed: &[String], body: Value) -> Response {
     let value = challenge(
         state,
         Some((

@@ -155,10 +155,11 @@ async fn forward(state: &AppState, caller: Caller, request: Request, next: Next)
             Value::Array(items) => items.iter().collect(),
             single => vec![single],
         };
-        let mut needed: Vec<&'static str> = Vec::new();
+        let mut needed: Vec<String> = Vec::new();
+        let catalog = state.mcp.catalog();
         for call in &calls {
             if let Some(method) = call.get("method").and_then(Value::as_str) {
-                needed.extend(mcp::required_scopes(method, call.get("params")));
+                needed.extend(catalog.required_scopes(method, call.get("params")));
             }
         }
         needed.sort_unstable();

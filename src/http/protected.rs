@@ -42,12 +42,12 @@ impl FromRequestParts<AppState> for Authenticated {
 
 /// Every scope the MCP call matching a REST route needs, as `/mcp` names them in its 403
 /// challenge (not only the missing ones, so a client can ask for the whole set at once).
-fn needs(method: &str, params: Option<&Value>) -> Vec<&'static str> {
-    crate::mcp::required_scopes(method, params)
+fn needs(state: &AppState, method: &str, params: Option<&Value>) -> Vec<String> {
+    state.mcp.catalog().required_scopes(method, params)
 }
 
 /// Maps a refused call to its HTTP status and a JSON body; `needed` is what the call needs.
-fn refused(state: &AppState, error: &CallError, needed: &[&'static str]) -> Response {
+fn refused(state: &AppState, error: &CallError, needed: &[String]) -> Response {
     let body = |code: &str| json!({ "error": code, "error_description": error.to_string() });
     match error {
         CallError::UnknownTool(_) | CallError::UnknownResource(_) | CallError::UnknownPrompt(_) => {
@@ -55,6 +55,10 @@ fn refused(state: &AppState, error: &CallError, needed: &[&'static str]) -> Resp
         }
         CallError::InvalidArguments(_) => {
             (StatusCode::BAD_REQUEST, Json(body("invalid_arguments"))).into_response()
+        }
+        // A handler's own protocol error (e.g. a tool that needs an MCP client's input).
+        CallError::Protocol(_) => {
+            (StatusCode::BAD_REQUEST, Json(body("invalid_request"))).into_response()
         }
         CallError::InsufficientScope(_) => {
             insufficient_scope(state, needed, body("insufficient_scope"))
@@ -80,7 +84,7 @@ async fn list_tools(
 ) -> Response {
     match state.mcp.list_tools_for(&caller) {
         Ok(tools) => Json(json!({ "tools": tools })).into_response(),
-        Err(e) => refused(&state, &e, &needs("tools/list", None)),
+        Err(e) => refused(&state, &e, &needs(&state, "tools/list", None)),
     }
 }
 
@@ -127,7 +131,7 @@ async fn call_tool(
         Err(e) => refused(
             &state,
             &e,
-            &needs("tools/call", Some(&json!({ "name": tool_name }))),
+            &needs(&state, "tools/call", Some(&json!({ "name": tool_name }))),
         ),
     }
 }
@@ -140,7 +144,7 @@ async fn list_resources(
 ) -> Response {
     match state.mcp.list_resources_for(&caller) {
         Ok(resources) => Json(json!({ "resources": resources })).into_response(),
-        Err(e) => refused(&state, &e, &needs("resources/list", None)),
+        Err(e) => refused(&state, &e, &needs(&state, "resources/list", None)),
     }
 }
 
@@ -158,9 +162,12 @@ async fn read_resource(
     match state.mcp.read_resource_named_for(&caller, &name).await {
         Ok(result) => Json(result).into_response(),
         Err(e) => {
-            let uri = crate::mcp::catalog::resource_by_short_name(&name).map(|r| r.name);
+            let catalog = state.mcp.catalog();
+            let uri = catalog
+                .resource_by_short_name(&name)
+                .map(|r| r.name.as_str());
             let params = uri.map(|uri| json!({ "uri": uri }));
-            let needed = needs("resources/read", params.as_ref());
+            let needed = needs(&state, "resources/read", params.as_ref());
             refused(&state, &e, &needed)
         }
     }
@@ -174,6 +181,6 @@ async fn list_prompts(
 ) -> Response {
     match state.mcp.list_prompts_for(&caller) {
         Ok(prompts) => Json(json!({ "prompts": prompts })).into_response(),
-        Err(e) => refused(&state, &e, &needs("prompts/list", None)),
+        Err(e) => refused(&state, &e, &needs(&state, "prompts/list", None)),
     }
 }

@@ -6,7 +6,6 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use crate::http::state::AppState;
-use crate::oauth::scope;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -21,7 +20,7 @@ async fn metadata(State(state): State<AppState>) -> Json<Value> {
     Json(json!({
         "resource": state.settings.mcp_resource(),
         "authorization_servers": [issuer],
-        "scopes_supported": scope::supported(),
+        "scopes_supported": state.auth.catalog.scope_names(),
         "bearer_methods_supported": ["header"],
         "resource_name": "mcp-oauth MCP server",
         "resource_documentation": format!("{issuer}/"),

@@ -23,12 +23,17 @@ impl Caller {
     }
 
     /// The scopes from `required` this caller lacks, in the order given.
-    pub fn missing(&self, required: &[&'static str]) -> Vec<&'static str> {
-        required.iter().copied().filter(|s| !self.has(s)).collect()
+    pub fn missing<S: AsRef<str>>(&self, required: &[S]) -> Vec<String> {
+        required
+            .iter()
+            .map(AsRef::as_ref)
+            .filter(|s| !self.has(s))
+            .map(str::to_owned)
+            .collect()
     }
 
-    pub fn has_all(&self, required: &[&'static str]) -> bool {
-        required.iter().all(|s| self.has(s))
+    pub fn has_all<S: AsRef<str>>(&self, required: &[S]) -> bool {
+        required.iter().all(|s| self.has(s.as_ref()))
     }
 }
 
@@ -59,6 +64,6 @@ mod tests {
     fn an_anonymous_caller_holds_nothing() {
         let caller = Caller::anonymous();
         assert!(!caller.has("mcp:tools"));
-        assert!(caller.has_all(&[]));
+        assert!(caller.has_all::<&str>(&[]));
     }
 }

@@ -25,14 +25,18 @@ pub enum CallError {
     #[error("invalid arguments: {0}")]
     InvalidArguments(String),
     #[error("insufficient scope: needs {}", .0.join(" "))]
-    InsufficientScope(Vec<&'static str>),
+    InsufficientScope(Vec<String>),
+    /// A JSON-RPC error a handler chose (e.g. MCP's -32021 missing client capability); sent
+    /// as it is.
+    #[error("{}", .0.message)]
+    Protocol(ErrorData),
     /// A server-side failure; the cause is for logs, not for clients.
     #[error("internal error: {0}")]
     Internal(InternalError),
 }
 
 impl CallError {
-    pub(super) fn internal(error: impl Into<anyhow::Error>) -> Self {
+    pub fn internal(error: impl Into<anyhow::Error>) -> Self {
         Self::Internal(InternalError(Arc::new(error.into())))
     }
 }
@@ -82,6 +86,7 @@ impl From<CallError> for ErrorData {
                 ),
                 Some(json!({ "error": "insufficient_scope", "scope": missing.join(" ") })),
             ),
+            CallError::Protocol(data) => data,
             CallError::Internal(_) => ErrorData::internal_error("Internal error", None),
         }
     }

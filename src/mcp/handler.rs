@@ -4,9 +4,9 @@
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult,
     CompletionInfo, ContentBlock, GetPromptRequestParams, GetPromptResponse, Implementation,
-    ListPromptsResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
-    ReadResourceRequestParams, ReadResourceResponse, Reference, ServerCapabilities, ServerConfig,
-    Tool,
+    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
+    PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, Reference,
+    ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
@@ -15,9 +15,11 @@ use serde_json::Value;
 use tracing::Instrument;
 
 use super::caller::Caller;
+use super::catalog::ResourceRead;
 use super::dispatch::DispatchSpan;
 use super::error::CallError;
 use super::server::McpServer;
+use super::tools::ToolRequest;
 
 /// The verified caller, as the bearer middleware left it in the HTTP request's extensions. rmcp
 /// puts the request's `http::request::Parts` into the context extensions for every request.
@@ -64,7 +66,7 @@ impl ServerHandler for McpServer {
         }
     }
 
-    /// Suggestions for prompt arguments; resource templates have none (we serve no templates).
+    /// Suggestions for prompt arguments and resource-template variables.
     // https://modelcontextprotocol.io/specification/2025-11-25/server/utilities/completion
     async fn complete(
         &self,
@@ -80,7 +82,14 @@ impl ServerHandler for McpServer {
                     &request.argument.value,
                 )
                 .map_err(protocol_error)?,
-            // Resource templates: we serve none, so nothing to suggest.
+            Reference::Resource(resource) => self
+                .complete_resource_argument_for(
+                    &caller_of(&context),
+                    &resource.uri,
+                    &request.argument.name,
+                    &request.argument.value,
+                )
+                .map_err(protocol_error)?,
             _ => Vec::new(),
         };
         let completion = CompletionInfo::with_all_values(values)
@@ -107,11 +116,17 @@ impl ServerHandler for McpServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        let arguments = request.arguments.map_or(Value::Null, Value::Object);
         let caller = caller_of(&context);
-        let call = self.call_tool_for(&caller, &request.name, arguments);
-        match call.instrument(dispatch_span(&context)).await {
-            Ok(result) => Ok(result.into()),
+        let span = dispatch_span(&context);
+        let call = ToolRequest {
+            name: request.name.to_string(),
+            arguments: request.arguments.map_or(Value::Null, Value::Object),
+            input_responses: request.input_responses,
+            request_state: request.request_state,
+            context: Some(context),
+        };
+        match self.run_tool(&caller, call).instrument(span).await {
+            Ok(response) => Ok(response),
             // The spec wants bad input reported in the result so the model can correct itself.
             Err(CallError::InvalidArguments(message)) => {
                 let text = format!("Invalid arguments: {message}");
@@ -144,13 +159,30 @@ impl ServerHandler for McpServer {
         request: ReadResourceRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
-        let caller = caller_of(&context);
-        let result = self
-            .read_resource_for(&caller, &request.uri)
-            .instrument(dispatch_span(&context))
+        let span = dispatch_span(&context);
+        let read = ResourceRead {
+            caller: caller_of(&context),
+            uri: request.uri,
+            input_responses: request.input_responses,
+            request_state: request.request_state,
+            context: Some(context),
+        };
+        self.run_read(read)
+            .instrument(span)
             .await
+            .map_err(protocol_error)
+    }
+
+    // https://modelcontextprotocol.io/specification/2025-11-25/server/resources#resource-templates
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        let templates = self
+            .list_resource_templates_for(&caller_of(&context))
             .map_err(protocol_error)?;
-        Ok(result.into())
+        Ok(ListResourceTemplatesResult::with_all_items(templates))
     }
 
     // https://modelcontextprotocol.io/specification/2025-11-25/server/prompts#listing-prompts
@@ -172,11 +204,18 @@ impl ServerHandler for McpServer {
         context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, ErrorData> {
         let caller = caller_of(&context);
-        let result = self
-            .get_prompt_for(&caller, &request.name, request.arguments)
-            .instrument(dispatch_span(&context))
-            .await
-            .map_err(protocol_error)?;
-        Ok(result.into())
+        let span = dispatch_span(&context);
+        let name = request.name;
+        self.run_prompt(
+            &caller,
+            &name,
+            request.arguments,
+            request.input_responses,
+            request.request_state,
+            Some(context),
+        )
+        .instrument(span)
+        .await
+        .map_err(protocol_error)
     }
 }

@@ -2,6 +2,7 @@
 //! and to the REST endpoints. No axum types here; the HTTP layer mounts what this module builds.
 
 mod access;
+pub mod builtin;
 pub mod calculator;
 pub mod caller;
 pub mod catalog;
@@ -20,7 +21,10 @@ mod tools;
 mod transport;
 
 pub use caller::Caller;
-pub use catalog::{ScopeInfo, all_scopes, required_scopes, unlocked_by};
+pub use catalog::{
+    BoxFuture, Catalog, CatalogBuilder, CatalogError, Kind, PromptGet, PromptHandler,
+    ResourceHandler, ResourceRead, ResourceTemplateHandler, ScopeInfo, ToolCall, ToolHandler,
+};
 pub use dispatch::DispatchSpan;
 pub use error::{CallError, InternalError};
 pub use server::{McpServer, ServerIdentity};

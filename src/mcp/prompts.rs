@@ -1,29 +1,33 @@
-//! The MCP prompts: templates that hand the model live metrics or a checked calculation, each
-//! behind its scopes, with completions for their arguments.
+//! Listing and getting prompts for a caller, and completions for prompt arguments and
+//! resource-template variables, over whatever the catalogue declares.
 
-use rmcp::model::{GetPromptResult, JsonObject, Prompt, PromptArgument, PromptMessage, Role};
-use serde_json::Value;
+use rmcp::ErrorData;
+use rmcp::RoleServer;
+use rmcp::model::{GetPromptResponse, GetPromptResult, InputResponses, JsonObject, Prompt};
+use rmcp::service::RequestContext;
 
 use super::access::{authorize, authorized_entry};
-use super::calculator::{self, MAX_EXPRESSION_CHARS};
 use super::caller::Caller;
-use super::catalog::{self, Entry, Kind, METRICS_URI};
+use super::catalog::{Item, Kind, PromptGet};
 use super::error::CallError;
 use super::server::McpServer;
-
-const HEALTH_REPORT: &str = "system_health_report";
-const EXPLAIN_CALCULATION: &str = "explain_calculation";
 
 impl McpServer {
     // https://modelcontextprotocol.io/specification/2025-11-25/server/prompts#listing-prompts
     pub fn list_prompts_for(&self, caller: &Caller) -> Result<Vec<Prompt>, CallError> {
         authorize(caller, &[Kind::Prompt.base_scope()])?;
-        Ok(catalog::entries_of(Kind::Prompt)
-            .filter(|e| caller.has_all(e.scopes))
-            .map(|entry| definition(entry).with_title(entry.title))
+        Ok(self
+            .catalog
+            .entries_of(Kind::Prompt)
+            .filter(|e| caller.has_all(&e.scopes))
+            .filter_map(|e| match &e.item {
+                Item::Prompt(definition, _) => Some(definition.clone()),
+                _ => None,
+            })
             .collect())
     }
 
+    /// Gets a prompt outside an MCP session (tests, REST).
     // https://modelcontextprotocol.io/specification/2025-11-25/server/prompts#getting-a-prompt
     pub async fn get_prompt_for(
         &self,
@@ -31,9 +35,41 @@ impl McpServer {
         name: &str,
         arguments: Option<JsonObject>,
     ) -> Result<GetPromptResult, CallError> {
-        let entry = authorized_entry(caller, Kind::Prompt, name)?;
-        self.render_prompt(entry, arguments.unwrap_or_default())
-            .await
+        match self
+            .run_prompt(caller, name, arguments, None, None, None)
+            .await?
+        {
+            GetPromptResponse::Complete(result) => Ok(result),
+            _ => Err(CallError::Protocol(ErrorData::invalid_request(
+                format!("prompt {name} needs an MCP client; get it over /mcp"),
+                None,
+            ))),
+        }
+    }
+
+    /// Checks scopes, then hands the request to the prompt's handler.
+    pub(super) async fn run_prompt(
+        &self,
+        caller: &Caller,
+        name: &str,
+        arguments: Option<JsonObject>,
+        input_responses: Option<InputResponses>,
+        request_state: Option<String>,
+        context: Option<RequestContext<RoleServer>>,
+    ) -> Result<GetPromptResponse, CallError> {
+        let entry = authorized_entry(&self.catalog, caller, Kind::Prompt, name)?;
+        let Item::Prompt(_, handler) = &entry.item else {
+            return Err(CallError::UnknownPrompt(name.to_owned()));
+        };
+        let get = PromptGet {
+            caller: caller.clone(),
+            name: name.to_owned(),
+            arguments: arguments.unwrap_or_default(),
+            input_responses,
+            request_state,
+            context,
+        };
+        handler.get(get).await
     }
 
     /// Suggestions for a prompt argument (`completion/complete`), behind the prompt's scopes.
@@ -45,184 +81,36 @@ impl McpServer {
         argument: &str,
         prefix: &str,
     ) -> Result<Vec<String>, CallError> {
-        let entry = authorized_entry(caller, Kind::Prompt, prompt)?;
-        Ok(complete_argument(entry.name, argument, prefix))
+        let entry = authorized_entry(&self.catalog, caller, Kind::Prompt, prompt)?;
+        Ok(match &entry.item {
+            Item::Prompt(_, handler) => handler.complete(argument, prefix),
+            _ => Vec::new(),
+        })
     }
-}
 
-/// What prompts/list says about a declared prompt.
-fn definition(entry: &Entry) -> Prompt {
-    let (description, arguments) = match entry.name {
-        HEALTH_REPORT => (
-            "Asks for a health assessment of the host, with its current metrics attached.",
-            vec![
-                PromptArgument::new("focus")
-                    .with_description("cpu, memory, disk, network or overall (the default)")
-                    .with_required(false),
-            ],
-        ),
-        EXPLAIN_CALCULATION => (
-            "Evaluates an expression with the calculator and asks for a step-by-step explanation.",
-            vec![
-                PromptArgument::new("expression")
-                    .with_description("The arithmetic expression to explain, e.g. 2 * (3 + 4)")
-                    .with_required(true),
-            ],
-        ),
-        _ => ("", Vec::new()),
-    };
-    Prompt::new(entry.name, Some(description), Some(arguments))
-}
-
-impl McpServer {
-    /// Builds a declared prompt; the caller's scopes have already been checked.
-    async fn render_prompt(
+    /// Suggestions for a resource-template variable, behind the template's scopes. A fixed
+    /// resource has no variables, so nothing to suggest.
+    pub fn complete_resource_argument_for(
         &self,
-        entry: &Entry,
-        arguments: JsonObject,
-    ) -> Result<GetPromptResult, CallError> {
-        match entry.name {
-            HEALTH_REPORT => {
-                let focus = Focus::parse(argument(&arguments, "focus")?)?;
-                let metrics = self.metrics_json().await?;
-                let resource = PromptMessage::new_resource(
-                    Role::User,
-                    METRICS_URI.to_owned(),
-                    Some("application/json".to_owned()),
-                    Some(metrics),
-                    None,
-                    None,
-                    None,
-                );
-                let request = PromptMessage::new_text(Role::User, focus.instructions());
-                Ok(GetPromptResult::new(vec![request, resource])
-                    .with_description(format!("System health report ({})", focus.name())))
-            }
-            EXPLAIN_CALCULATION => {
-                let Some(expression) = argument(&arguments, "expression")? else {
-                    let message = "missing required argument `expression`".to_owned();
-                    return Err(CallError::InvalidArguments(message));
-                };
-                if expression.chars().count() > MAX_EXPRESSION_CHARS {
-                    let message = format!("`expression` exceeds {MAX_EXPRESSION_CHARS} characters");
-                    return Err(CallError::InvalidArguments(message));
-                }
-                let text = explain_calculation(expression);
-                Ok(
-                    GetPromptResult::new(vec![PromptMessage::new_text(Role::User, text)])
-                        .with_description("Explain a calculation step by step"),
-                )
-            }
-            other => Err(CallError::UnknownPrompt(other.to_owned())),
-        }
-    }
-}
-
-/// A prompt argument: absent, null and empty all count as not given; MCP sends strings only.
-fn argument<'a>(arguments: &'a JsonObject, name: &str) -> Result<Option<&'a str>, CallError> {
-    match arguments.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(text)) if text.trim().is_empty() => Ok(None),
-        Some(Value::String(text)) => Ok(Some(text.trim())),
-        Some(_) => Err(CallError::InvalidArguments(format!(
-            "argument `{name}` must be a string"
-        ))),
-    }
-}
-
-fn explain_calculation(expression: &str) -> String {
-    match calculator::evaluate(expression) {
-        Ok(value) => format!(
-            "Explain, step by step, how to evaluate this expression:\n\n```\n{expression}\n```\n\n\
-             Follow the usual operator precedence and show every intermediate result. The \
-             calculator's answer is {}; check your final result against it.",
-            calculator::format_number(value)
-        ),
-        Err(error) => format!(
-            "The calculator could not evaluate this expression:\n\n```\n{expression}\n```\n\n\
-             Its error was: {error}\n\nExplain what is wrong with the expression and suggest a \
-             corrected version."
-        ),
-    }
-}
-
-/// Values for `completion/complete`: the known `focus` names that start with `prefix`.
-/// Free-form arguments (`expression`) have no suggestions.
-fn complete_argument(prompt: &str, argument: &str, prefix: &str) -> Vec<String> {
-    if prompt != HEALTH_REPORT || argument != "focus" {
-        return Vec::new();
-    }
-    let prefix = prefix.to_ascii_lowercase();
-    ["overall", "cpu", "memory", "disk", "network"]
-        .into_iter()
-        .filter(|name| name.starts_with(&prefix))
-        .map(String::from)
-        .collect()
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Focus {
-    Overall,
-    Cpu,
-    Memory,
-    Disk,
-    Network,
-}
-
-impl Focus {
-    fn parse(value: Option<&str>) -> Result<Self, CallError> {
-        match value.map(str::to_ascii_lowercase).as_deref() {
-            None | Some("overall") => Ok(Focus::Overall),
-            Some("cpu") => Ok(Focus::Cpu),
-            Some("memory") => Ok(Focus::Memory),
-            Some("disk") => Ok(Focus::Disk),
-            Some("network") => Ok(Focus::Network),
-            Some(_) => Err(CallError::InvalidArguments(
-                "`focus` must be one of cpu, memory, disk, network, overall".to_owned(),
-            )),
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Focus::Overall => "overall",
-            Focus::Cpu => "cpu",
-            Focus::Memory => "memory",
-            Focus::Disk => "disk",
-            Focus::Network => "network",
-        }
-    }
-
-    fn instructions(self) -> &'static str {
-        match self {
-            Focus::Overall => {
-                "Assess the health of this host from the attached metrics (system://metrics). \
-                 Cover CPU use and load average relative to the core count, memory and swap \
-                 pressure, disk space (flag any filesystem more than 85% full), network totals \
-                 and the process count. End with a one-line verdict (healthy, needs attention or \
-                 critical) and concrete next steps."
-            }
-            Focus::Cpu => {
-                "Assess this host's CPU from the attached metrics (system://metrics): overall \
-                 and per-core use, and the load averages relative to the core count. Point out \
-                 saturation or imbalance and end with a one-line verdict."
-            }
-            Focus::Memory => {
-                "Assess this host's memory from the attached metrics (system://metrics): used \
-                 and available RAM and swap use. Say whether it is under memory pressure and end \
-                 with a one-line verdict."
-            }
-            Focus::Disk => {
-                "Assess this host's disks from the attached metrics (system://metrics): used \
-                 space per filesystem (total minus available). Flag any more than 85% full and \
-                 end with a one-line verdict."
-            }
-            Focus::Network => {
-                "Assess this host's network from the attached metrics (system://metrics): bytes \
-                 received and sent per interface since boot. Name the busiest interfaces, note \
-                 anything unusual and end with a one-line verdict."
-            }
-        }
+        caller: &Caller,
+        uri: &str,
+        argument: &str,
+        prefix: &str,
+    ) -> Result<Vec<String>, CallError> {
+        authorize(caller, &[Kind::Resource.base_scope()])?;
+        let template = self
+            .catalog
+            .entries_of(Kind::Resource)
+            .find(|e| e.name == uri)
+            .or_else(|| self.catalog.resource_for(uri));
+        let Some(entry) = template else {
+            return Err(CallError::UnknownResource(uri.to_owned()));
+        };
+        authorize(caller, &entry.scopes)?;
+        Ok(match &entry.item {
+            Item::Template(_, _, handler) => handler.complete(argument, prefix),
+            _ => Vec::new(),
+        })
     }
 }
 
@@ -234,6 +122,10 @@ mod tests {
 
     use super::super::test_support::{caller_with, server};
     use super::*;
+    use serde_json::Value;
+
+    const HEALTH_REPORT: &str = "system_health_report";
+    const EXPLAIN_CALCULATION: &str = "explain_calculation";
 
     fn args(value: &Value) -> Option<JsonObject> {
         value.as_object().cloned()

@@ -1,12 +1,12 @@
-//! The MCP resources: live metrics and static platform facts, served as JSON documents, each
-//! behind its scopes.
+//! Listing and reading resources (and resource templates) for a caller, over whatever the
+//! catalogue declares: a URI names a fixed resource first, then the first template it fits.
 
-use rmcp::model::{ReadResourceResult, Resource, ResourceContents};
-use serde::Serialize;
+use rmcp::ErrorData;
+use rmcp::model::{ReadResourceResponse, ReadResourceResult, Resource, ResourceTemplate};
 
 use super::access::{authorize, authorized_entry};
 use super::caller::Caller;
-use super::catalog::{self, Entry, Kind, METRICS_URI, PLATFORM_URI};
+use super::catalog::{Item, Kind, ResourceRead};
 use super::error::CallError;
 use super::server::McpServer;
 
@@ -14,21 +14,71 @@ impl McpServer {
     // https://modelcontextprotocol.io/specification/2025-11-25/server/resources#listing-resources
     pub fn list_resources_for(&self, caller: &Caller) -> Result<Vec<Resource>, CallError> {
         authorize(caller, &[Kind::Resource.base_scope()])?;
-        Ok(catalog::entries_of(Kind::Resource)
-            .filter(|e| caller.has_all(e.scopes))
-            .map(resource_definition)
+        Ok(self
+            .catalog
+            .entries_of(Kind::Resource)
+            .filter(|e| caller.has_all(&e.scopes))
+            .filter_map(|e| match &e.item {
+                Item::Resource(definition, _) => Some(definition.clone()),
+                _ => None,
+            })
             .collect())
     }
 
-    /// Reads a resource by URI (`system://metrics`).
+    // https://modelcontextprotocol.io/specification/2025-11-25/server/resources#resource-templates
+    pub fn list_resource_templates_for(
+        &self,
+        caller: &Caller,
+    ) -> Result<Vec<ResourceTemplate>, CallError> {
+        authorize(caller, &[Kind::Resource.base_scope()])?;
+        Ok(self
+            .catalog
+            .entries_of(Kind::Resource)
+            .filter(|e| caller.has_all(&e.scopes))
+            .filter_map(|e| match &e.item {
+                Item::Template(definition, ..) => Some(definition.clone()),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Reads a resource by URI (`system://metrics`) outside an MCP session.
     // https://modelcontextprotocol.io/specification/2025-11-25/server/resources#reading-resources
     pub async fn read_resource_for(
         &self,
         caller: &Caller,
         uri: &str,
     ) -> Result<ReadResourceResult, CallError> {
-        let entry = authorized_entry(caller, Kind::Resource, uri)?;
-        self.read_resource_contents(entry).await
+        let read = ResourceRead {
+            caller: caller.clone(),
+            uri: uri.to_owned(),
+            input_responses: None,
+            request_state: None,
+            context: None,
+        };
+        match self.run_read(read).await? {
+            ReadResourceResponse::Complete(result) => Ok(result),
+            _ => Err(CallError::Protocol(ErrorData::invalid_request(
+                format!("resource {uri} needs an MCP client; read it over /mcp"),
+                None,
+            ))),
+        }
+    }
+
+    /// Checks scopes, then hands the read to the resource's (or template's) handler.
+    pub(super) async fn run_read(
+        &self,
+        read: ResourceRead,
+    ) -> Result<ReadResourceResponse, CallError> {
+        let entry = authorized_entry(&self.catalog, &read.caller, Kind::Resource, &read.uri)?;
+        match &entry.item {
+            Item::Resource(_, handler) => handler.read(read).await,
+            Item::Template(_, template, handler) => {
+                let variables = template.variables(&read.uri).unwrap_or_default();
+                handler.read(read, variables).await
+            }
+            _ => Err(CallError::UnknownResource(read.uri)),
+        }
     }
 
     /// Reads a resource by short name (`metrics`), as `GET /mcp/protected/resources/{name}` has
@@ -39,59 +89,11 @@ impl McpServer {
         short_name: &str,
     ) -> Result<ReadResourceResult, CallError> {
         authorize(caller, &[Kind::Resource.base_scope()])?;
-        match catalog::resource_by_short_name(short_name) {
-            Some(entry) => self.read_resource_for(caller, entry.name).await,
+        match self.catalog.resource_by_short_name(short_name) {
+            Some(entry) => self.read_resource_for(caller, &entry.name).await,
             None => Err(CallError::UnknownResource(short_name.to_owned())),
         }
     }
-}
-
-fn resource_definition(entry: &Entry) -> Resource {
-    let resource = Resource::new(entry.name, entry.short_name())
-        .with_title(entry.title)
-        .with_mime_type("application/json");
-    match description(entry.name) {
-        Some(text) => resource.with_description(text),
-        None => resource,
-    }
-}
-
-/// What resources/list says about each resource.
-fn description(uri: &str) -> Option<&'static str> {
-    match uri {
-        METRICS_URI => Some(
-            "Live host metrics as JSON: CPU use overall and per core, load average, memory and \
-             swap, disks, network byte totals and process count. Refreshed at most once a second.",
-        ),
-        PLATFORM_URI => Some(
-            "Static facts about the host as JSON: operating system, kernel, architecture, \
-             hostname, CPU model and counts, total memory and boot time.",
-        ),
-        _ => None,
-    }
-}
-
-impl McpServer {
-    /// Reads a declared resource; the caller's scopes have already been checked.
-    async fn read_resource_contents(&self, entry: &Entry) -> Result<ReadResourceResult, CallError> {
-        let text = match entry.name {
-            METRICS_URI => self.metrics_json().await?,
-            PLATFORM_URI => to_json(&*self.monitor.platform())?,
-            other => return Err(CallError::UnknownResource(other.to_owned())),
-        };
-        let contents = ResourceContents::text(text, entry.name).with_mime_type("application/json");
-        Ok(ReadResourceResult::new(vec![contents]))
-    }
-
-    /// The current metrics as pretty JSON; prompts embed the same document.
-    pub(super) async fn metrics_json(&self) -> Result<String, CallError> {
-        let metrics = self.monitor.metrics().await.map_err(CallError::internal)?;
-        to_json(&*metrics)
-    }
-}
-
-fn to_json(value: &impl Serialize) -> Result<String, CallError> {
-    serde_json::to_string_pretty(value).map_err(CallError::internal)
 }
 
 #[cfg(test)]
@@ -102,6 +104,8 @@ mod tests {
 
     use super::super::test_support::{caller_with, server};
     use super::*;
+    use crate::mcp::builtin::{METRICS_URI, PLATFORM_URI};
+    use rmcp::model::ResourceContents;
 
     fn json_of(result: &ReadResourceResult) -> Value {
         match result.contents.first() {

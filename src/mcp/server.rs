@@ -1,9 +1,11 @@
 //! The MCP server: one `Clone` type that rmcp drives over Streamable HTTP (see `handler.rs`) and
 //! the REST endpoints call directly. Its requests live with their primitive: `tools.rs`,
-//! `resources.rs` and `prompts.rs` each list, check scopes (through `access.rs`) and run.
+//! `resources.rs` and `prompts.rs` each list, check scopes (through `access.rs`) and run what
+//! the [`Catalog`] declares.
 
 use std::sync::Arc;
 
+use super::catalog::Catalog;
 use super::system::SystemMonitor;
 
 // Old paths (`mcp::server::CallError`, `mcp::server::INSUFFICIENT_SCOPE`) keep working.
@@ -18,23 +20,32 @@ pub struct ServerIdentity {
 }
 
 /// The MCP server. Cheap to clone: rmcp makes one per session (or per request when stateless),
-/// and all clones share the system sampler.
+/// and all clones share the catalogue.
 #[derive(Clone)]
 pub struct McpServer {
     pub(super) identity: Arc<ServerIdentity>,
-    pub(super) monitor: Arc<SystemMonitor>,
+    pub(super) catalog: Arc<Catalog>,
 }
 
 impl McpServer {
-    /// Builds the server with its own system sampler (reads platform facts; blocks briefly).
+    /// The built-in catalogue with its own system sampler (reads platform facts; blocks briefly).
     pub fn new(identity: ServerIdentity) -> Self {
         Self::with_monitor(identity, Arc::new(SystemMonitor::new()))
     }
 
     pub fn with_monitor(identity: ServerIdentity, monitor: Arc<SystemMonitor>) -> Self {
+        Self::with_catalog(identity, Arc::new(Catalog::builtin(monitor)))
+    }
+
+    pub fn with_catalog(identity: ServerIdentity, catalog: Arc<Catalog>) -> Self {
         Self {
             identity: Arc::new(identity),
-            monitor,
+            catalog,
         }
+    }
+
+    /// What this server offers and the scopes each item needs.
+    pub fn catalog(&self) -> &Arc<Catalog> {
+        &self.catalog
     }
 }

@@ -8,13 +8,17 @@ use super::system::SystemMonitor;
 
 static MONITOR: LazyLock<Arc<SystemMonitor>> = LazyLock::new(|| Arc::new(SystemMonitor::new()));
 
+pub(super) fn monitor() -> Arc<SystemMonitor> {
+    Arc::clone(&MONITOR)
+}
+
 pub(super) fn server() -> McpServer {
     let identity = ServerIdentity {
         name: "mcp-oauth-test".to_owned(),
         version: "0.0.0-test".to_owned(),
         instructions: None,
     };
-    McpServer::with_monitor(identity, Arc::clone(&MONITOR))
+    McpServer::with_monitor(identity, monitor())
 }
 
 pub(super) fn caller_with(scopes: &[&str]) -> Caller {

@@ -154,8 +154,9 @@ impl AuthServer {
                 "this client may not use the authorization code grant".into(),
             ));
         }
-        let registered = ScopeSet::from_list(client.scope_list());
-        let requested = Requested::parse(get("scope"))
+        // A client registered before a scope left the catalogue keeps only what is still known.
+        let registered = ScopeSet::from_list(client.scope_list()).intersection(self.known_scopes());
+        let requested = Requested::parse(get("scope"), self.known_scopes())
             .map_err(|e| fail(ErrorCode::InvalidScope, e.to_string()))?;
         let dropped = requested.dropped.clone();
         let scope = requested.or(&registered);

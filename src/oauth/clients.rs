@@ -78,7 +78,7 @@ pub enum RegisterError {
 }
 
 impl NewClient {
-    fn validate(&self) -> Result<(), InvalidClient> {
+    fn validate(&self, known_scopes: &ScopeSet) -> Result<(), InvalidClient> {
         let id_ok = !self.id.is_empty()
             && self.id.len() <= 255
             && self.id.chars().all(|c| c.is_ascii_graphic());
@@ -95,7 +95,9 @@ impl NewClient {
         if scopes.is_empty() {
             return Err(InvalidClient::NoScope);
         }
-        scopes.ensure_supported().map_err(InvalidClient::Scope)?;
+        scopes
+            .ensure_supported(known_scopes)
+            .map_err(InvalidClient::Scope)?;
         for grant in &self.grant_types {
             if !KNOWN_GRANTS.contains(&grant.as_str()) {
                 return Err(InvalidClient::UnknownGrant(grant.clone()));
@@ -120,13 +122,18 @@ impl NewClient {
 }
 
 /// Validates and stores a client, hashing its secret with argon2id.
-pub async fn register(store: &Store, new: NewClient) -> Result<Registered, RegisterError> {
+/// `known_scopes`: what the client's scopes must come from (the catalogue's scopes).
+pub async fn register(
+    store: &Store,
+    new: NewClient,
+    known_scopes: &ScopeSet,
+) -> Result<Registered, RegisterError> {
     let method = if new.confidential {
         AUTH_SECRET_BASIC
     } else {
         AUTH_NONE
     };
-    register_with_method(store, new, method).await
+    register_with_method(store, new, method, known_scopes).await
 }
 
 pub const AUTH_SECRET_BASIC: &str = "client_secret_basic";
@@ -138,8 +145,9 @@ pub async fn register_with_method(
     store: &Store,
     new: NewClient,
     method: &'static str,
+    known_scopes: &ScopeSet,
 ) -> Result<Registered, RegisterError> {
-    new.validate()?;
+    new.validate(known_scopes)?;
     if (method == AUTH_NONE) == new.confidential {
         return Err(InvalidClient::AuthMethod {
             method,
@@ -265,13 +273,15 @@ pub async fn seed_documented(
     documented_secrets: bool,
 ) -> anyhow::Result<Vec<SeededSecret>> {
     let mut generated = Vec::new();
+    // The documented clients carry the built-in scopes, whatever else the catalogue adds.
+    let builtin_scopes = ScopeSet::from_list(crate::mcp::builtin::SCOPES);
     for mut client in documented_clients() {
         let documented = client.secret.clone();
         if store.get_client(&client.id).await?.is_none() {
             if public_https && !documented_secrets {
                 client.secret = None;
             }
-            match register(store, client.clone()).await {
+            match register(store, client.clone(), &builtin_scopes).await {
                 Ok(registered) => {
                     tracing::info!(client_id = %client.id, "seeded documented client");
                     if client.secret.is_none()

@@ -5,7 +5,7 @@ use super::AuthServer;
 use super::authorize::AuthorizationRequest;
 use super::codes::CodeRequest;
 use super::scope::ScopeSet;
-use crate::mcp::catalog;
+use crate::mcp::Catalog;
 use crate::storage;
 
 /// One requested scope as the consent page lists it.
@@ -17,22 +17,24 @@ pub struct ScopeDescription {
     pub unlocks: Vec<String>,
 }
 
-pub fn describe(scope: &str) -> Vec<ScopeDescription> {
+pub fn describe(catalog: &Catalog, scope: &str) -> Vec<ScopeDescription> {
     let requested = ScopeSet::parse(scope).unwrap_or_default();
-    catalog::all_scopes()
+    catalog
+        .scopes()
         .iter()
-        .filter(|info| requested.contains(info.name))
+        .filter(|info| requested.contains(&info.name))
         .map(|info| ScopeDescription {
-            name: info.name.to_string(),
-            description: info.description.to_string(),
-            unlocks: catalog::unlocked_by(info.name)
+            name: info.name.clone(),
+            description: info.description.clone(),
+            unlocks: catalog
+                .unlocked_by(&info.name)
                 .into_iter()
                 .map(|entry| {
                     // Say so when an item also needs a scope this request does not grant.
                     let missing: Vec<&str> = entry
                         .scopes
                         .iter()
-                        .copied()
+                        .map(String::as_str)
                         .filter(|s| !requested.contains(s))
                         .collect();
                     if missing.is_empty() {

@@ -30,8 +30,10 @@ use std::time::Duration;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::crypto;
+use crate::mcp::Catalog;
 use crate::storage::{self, Store};
 use crate::tokens::{KeyRing, RevocationList, VerifiedTokens};
+use scope::ScopeSet;
 
 /// Why [`AuthServer::find_client`] has no client to offer; the text is what the page shows.
 #[derive(Debug, thiserror::Error)]
@@ -60,11 +62,20 @@ pub struct AuthServer {
     refresh_key: Arc<[u8; 32]>,
     /// "Now" for issuing and rotating tokens.
     pub clock: Clock,
+    /// The MCP catalogue: the scopes this server knows and what each unlocks.
+    pub catalog: Arc<Catalog>,
+    /// The catalogue's scope names, for parsing requests.
+    known_scopes: Arc<ScopeSet>,
 }
 
 impl AuthServer {
     /// Loads keys (creating the first on first start), the revocation set and secrets.
-    pub async fn start(settings: Arc<Settings>, store: Store) -> anyhow::Result<Self> {
+    pub async fn start(
+        settings: Arc<Settings>,
+        store: Store,
+        catalog: Arc<Catalog>,
+    ) -> anyhow::Result<Self> {
+        let known_scopes = Arc::new(ScopeSet::from_list(catalog.scope_names()));
         crate::tokens::keys::ensure_active_key(&store).await?;
         let keys = Arc::new(KeyRing::load(&store).await?);
         let revocations = Arc::new(RevocationList::load(&store).await?);
@@ -79,6 +90,7 @@ impl AuthServer {
         let ttl = Duration::from_secs(settings.tokens.secret_cache_ttl_secs);
         let metadata_documents = Arc::new(metadata_documents::MetadataDocuments::from_settings(
             &settings.clients,
+            &known_scopes,
         )?);
         let queue_max = settings.server.client_auth_queue_max as usize;
         Ok(Self {
@@ -91,7 +103,14 @@ impl AuthServer {
             metadata_documents,
             refresh_key: Arc::new(refresh_key),
             clock: Clock::default(),
+            catalog,
+            known_scopes,
         })
+    }
+
+    /// Every scope the catalogue declares; requests naming others have those names dropped.
+    pub fn known_scopes(&self) -> &ScopeSet {
+        &self.known_scopes
     }
 
     /// A client by id: registered, or described by a Client ID Metadata Document when the

@@ -67,7 +67,8 @@ pub struct Parsed {
 }
 
 /// Validates a registration request body into a client and its auth method.
-pub fn parse(body: &Value) -> Result<Parsed, MetadataError> {
+/// `known_scopes` are the catalogue's: other names are dropped, none left means all of them.
+pub fn parse(body: &Value, known_scopes: &ScopeSet) -> Result<Parsed, MetadataError> {
     let body = body
         .as_object()
         .ok_or_else(|| invalid("the body must be a JSON object of client metadata"))?;
@@ -127,10 +128,10 @@ pub fn parse(body: &Value) -> Result<Parsed, MetadataError> {
     }
     // RFC 7591 §3.2.1: the server may replace requested values. Unknown scope names (Claude.ai
     // registers `scope: "claudeai"`) are dropped; nothing known left means the default set.
-    let requested = scope::Requested::parse(optional_string(body, "scope")?)
+    let requested = scope::Requested::parse(optional_string(body, "scope")?, known_scopes)
         .map_err(|e| invalid(e.to_string()))?;
     let dropped_scopes = requested.dropped.clone();
-    let scopes = requested.or(&ScopeSet::from_list(scope::supported()));
+    let scopes = requested.or(known_scopes);
     let application_type = match optional_string(body, "application_type")? {
         None => None,
         Some(kind @ ("web" | "native")) => Some(kind.to_string()),
@@ -174,9 +175,10 @@ pub async fn register(
     store: &Store,
     client: NewClient,
     method: &'static str,
+    known_scopes: &ScopeSet,
 ) -> Result<Value, RegisterError> {
     let Registered { record, secret } =
-        clients::register_with_method(store, client, method).await?;
+        clients::register_with_method(store, client, method, known_scopes).await?;
     let mut body = json!({
         "client_id": record.id,
         "client_id_issued_at": record.created_at,

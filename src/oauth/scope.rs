@@ -2,17 +2,6 @@
 
 use std::collections::BTreeSet;
 
-/// The scopes this server knows (interim list until the MCP catalog declares them).
-pub fn supported() -> Vec<&'static str> {
-    vec![
-        "mcp:tools",
-        "mcp:resources",
-        "mcp:prompts",
-        "system:read",
-        "system:monitor",
-    ]
-}
-
 /// Why a scope string or request was refused; the text is what the client is told.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScopeError {
@@ -76,12 +65,9 @@ impl ScopeSet {
     /// Splits into the scopes this server knows and the names it does not (RFC 6749 §3.3 lets
     /// the server ignore those: real clients send foreign values such as Claude.ai's
     /// `claudeai`). The unknown names are returned so the caller can report them.
-    pub fn split_known(self) -> (ScopeSet, Vec<String>) {
-        let supported = supported();
-        let (known, unknown): (BTreeSet<String>, BTreeSet<String>) = self
-            .0
-            .into_iter()
-            .partition(|s| supported.contains(&s.as_str()));
+    pub fn split_known(self, supported: &ScopeSet) -> (ScopeSet, Vec<String>) {
+        let (known, unknown): (BTreeSet<String>, BTreeSet<String>) =
+            self.0.into_iter().partition(|s| supported.contains(s));
         (Self(known), unknown.into_iter().collect())
     }
 
@@ -101,9 +87,8 @@ impl ScopeSet {
     }
 
     /// Every token must be one this server supports.
-    pub fn ensure_supported(&self) -> Result<(), ScopeError> {
-        let supported = supported();
-        match self.0.iter().find(|s| !supported.contains(&s.as_str())) {
+    pub fn ensure_supported(&self, supported: &ScopeSet) -> Result<(), ScopeError> {
+        match self.0.iter().find(|s| !supported.contains(s)) {
             Some(unknown) => Err(ScopeError::Unknown(unknown.clone())),
             None => Ok(()),
         }
@@ -123,8 +108,8 @@ pub struct Requested {
 
 impl Requested {
     /// Parses a request's `scope` parameter leniently: malformed tokens are still an error,
-    /// unknown names are dropped.
-    pub fn parse(value: Option<&str>) -> Result<Self, ScopeError> {
+    /// names outside `supported` are dropped.
+    pub fn parse(value: Option<&str>, supported: &ScopeSet) -> Result<Self, ScopeError> {
         let (known, dropped) = match value {
             Some(raw) => {
                 let set = ScopeSet::parse(raw)?;
@@ -132,7 +117,7 @@ impl Requested {
                 if set.0.len() > MAX_REQUESTED {
                     return Err(ScopeError::TooMany);
                 }
-                set.split_known()
+                set.split_known(supported)
             }
             None => (ScopeSet::default(), Vec::new()),
         };
@@ -160,9 +145,20 @@ impl std::fmt::Display for ScopeSet {
 mod tests {
     use super::*;
 
+    fn supported() -> ScopeSet {
+        ScopeSet::from_list([
+            "mcp:tools",
+            "mcp:resources",
+            "mcp:prompts",
+            "system:read",
+            "system:monitor",
+        ])
+    }
+
     #[test]
     fn unknown_names_are_dropped_and_reported_while_known_ones_stay() {
-        let requested = Requested::parse(Some("claudeai mcp:tools  offline_access")).unwrap();
+        let requested =
+            Requested::parse(Some("claudeai mcp:tools  offline_access"), &supported()).unwrap();
         assert_eq!(requested.known.to_string(), "mcp:tools");
         assert_eq!(requested.dropped, vec!["claudeai", "offline_access"]);
     }
@@ -171,17 +167,22 @@ mod tests {
     fn nothing_known_falls_back_to_the_default() {
         let default = ScopeSet::from_list(["mcp:tools", "mcp:prompts"]);
         assert_eq!(
-            Requested::parse(Some("claudeai")).unwrap().or(&default),
+            Requested::parse(Some("claudeai"), &supported())
+                .unwrap()
+                .or(&default),
             default
         );
-        assert_eq!(Requested::parse(None).unwrap().or(&default), default);
+        assert_eq!(
+            Requested::parse(None, &supported()).unwrap().or(&default),
+            default
+        );
     }
 
     #[test]
     fn a_request_with_more_values_than_any_client_sends_is_an_error() {
         let many: Vec<String> = (0..65).map(|i| format!("x:{i}")).collect();
-        assert!(Requested::parse(Some(&many.join(" "))).is_err());
-        assert!(Requested::parse(Some(&many[..64].join(" "))).is_ok());
+        assert!(Requested::parse(Some(&many.join(" ")), &supported()).is_err());
+        assert!(Requested::parse(Some(&many[..64].join(" ")), &supported()).is_ok());
     }
 
     #[test]
@@ -196,6 +197,6 @@ mod tests {
 
     #[test]
     fn malformed_scope_tokens_are_still_an_error() {
-        assert!(Requested::parse(Some("mcp:tools bad\"quote")).is_err());
+        assert!(Requested::parse(Some("mcp:tools bad\"quote"), &supported()).is_err());
     }
 }

@@ -223,6 +223,7 @@ async fn a_client_without_the_grant_type_is_unauthorized_client(engine: Engine) 
             origin: "cli",
             application_type: None,
         },
+        &mcp_oauth::oauth::scope::ScopeSet::from_list(mcp_oauth::mcp::builtin::SCOPES),
     )
     .await
     .unwrap();

@@ -83,7 +83,7 @@ pub(crate) async fn proceed(
         client_name: client.name,
         client_id: client.id,
         redirect_host: redirect_host(&request.redirect_uri),
-        scopes: describe(&request.scope),
+        scopes: describe(&state.auth.catalog, &request.scope),
         csrf_token: session.record.csrf_token.clone(),
         request_id: request.request_id.clone(),
     };

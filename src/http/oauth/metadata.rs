@@ -5,7 +5,6 @@ use axum::extract::State;
 use serde_json::{Value, json};
 
 use crate::http::state::AppState;
-use crate::oauth::scope;
 
 /// RFC 8414 §3: the issuer is byte-identical to the `iss` of every token.
 /// <https://www.rfc-editor.org/rfc/rfc8414#section-3>
@@ -32,7 +31,7 @@ pub async fn authorization_server(State(state): State<AppState>) -> Json<Value> 
         "token_endpoint_auth_methods_supported": auth_methods,
         "revocation_endpoint_auth_methods_supported": auth_methods,
         "introspection_endpoint_auth_methods_supported": auth_methods,
-        "scopes_supported": scope::supported(),
+        "scopes_supported": state.auth.catalog.scope_names(),
         "authorization_response_iss_parameter_supported": true,
         "client_id_metadata_document_supported": settings.clients.metadata_documents,
         "service_documentation": format!("{base}/"),

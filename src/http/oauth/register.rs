@@ -44,10 +44,11 @@ pub async fn register(
         client,
         method,
         dropped_scopes,
-    } = registration::parse(&metadata).map_err(|e| OAuthError::new(e.code, e.description))?;
+    } = registration::parse(&metadata, state.auth.known_scopes())
+        .map_err(|e| OAuthError::new(e.code, e.description))?;
     let client_id = client.id.clone();
     tracing::Span::current().record("client_id", client_id.as_str());
-    let response = registration::register(&state.store, client, method)
+    let response = registration::register(&state.store, client, method, state.auth.known_scopes())
         .await
         .map_err(|e| match e {
             RegisterError::Invalid(description) => {

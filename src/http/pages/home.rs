@@ -8,7 +8,6 @@ use axum::response::Response;
 
 use crate::http::html::page;
 use crate::http::state::AppState;
-use crate::oauth::scope;
 
 #[derive(Template)]
 #[template(path = "home.html")]
@@ -22,7 +21,7 @@ struct HomePage {
 pub async fn show(State(state): State<AppState>) -> Response {
     let view = HomePage {
         mcp_url: state.settings.mcp_resource(),
-        scopes: scope::supported().join(" "),
+        scopes: state.auth.catalog.scope_names().join(" "),
     };
     page(StatusCode::OK, &view, &[])
 }

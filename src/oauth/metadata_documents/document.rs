@@ -32,6 +32,7 @@ pub(super) fn to_client(
     client_id: &str,
     doc: &Value,
     now: i64,
+    known_scopes: &ScopeSet,
 ) -> Result<ClientRecord, DocumentError> {
     if doc.get("client_id").and_then(Value::as_str) != Some(client_id) {
         return Err(DocumentError::ClientIdMismatch);
@@ -68,8 +69,8 @@ pub(super) fn to_client(
         redirect_uri::validate_for_registration(uri)?;
     }
     // As for registration: unknown scope names are dropped, none left means the default.
-    let scopes = scope::Requested::parse(doc.get("scope").and_then(Value::as_str))?
-        .or(&ScopeSet::from_list(scope::supported()));
+    let scopes = scope::Requested::parse(doc.get("scope").and_then(Value::as_str), known_scopes)?
+        .or(known_scopes);
     let application_type = doc
         .get("application_type")
         .and_then(Value::as_str)

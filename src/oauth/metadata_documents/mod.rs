@@ -15,6 +15,7 @@ pub use self::document::DocumentError;
 pub use self::fetch::{FetchError, TransportError};
 use self::fetch::{MAX_CACHE, MIN_CACHE};
 use crate::config::ClientSettings;
+use crate::oauth::scope::ScopeSet;
 use crate::storage::{self, ClientRecord, Store};
 
 /// Fetches, validates and caches metadata documents.
@@ -25,6 +26,8 @@ pub struct MetadataDocuments {
     /// Documents the operator pinned to local files, by URL.
     pinned: HashMap<String, Value>,
     fresh_until: Mutex<HashMap<String, Instant>>,
+    /// The catalogue's scopes: a document's other scope names are dropped.
+    known_scopes: ScopeSet,
 }
 
 /// Why a document URL gave no client; the text is what the authorization page shows.
@@ -50,18 +53,22 @@ pub fn is_document_url(client_id: &str) -> bool {
 }
 
 impl MetadataDocuments {
-    pub fn new(allow_private: bool) -> Self {
+    pub fn new(allow_private: bool, known_scopes: &ScopeSet) -> Self {
         Self {
             allow_private,
             stale_secs: 0,
             pinned: HashMap::new(),
             fresh_until: Mutex::new(HashMap::new()),
+            known_scopes: known_scopes.clone(),
         }
     }
 
     /// From the settings: reads and validates every pinned document, so a bad file stops
     /// the start rather than the first sign-in.
-    pub fn from_settings(settings: &ClientSettings) -> anyhow::Result<Self> {
+    pub fn from_settings(
+        settings: &ClientSettings,
+        known_scopes: &ScopeSet,
+    ) -> anyhow::Result<Self> {
         let mut pinned = HashMap::new();
         for entry in &settings.pinned_metadata_documents {
             let text = std::fs::read_to_string(&entry.file).with_context(|| {
@@ -76,7 +83,7 @@ impl MetadataDocuments {
                     entry.file.display()
                 )
             })?;
-            document::to_client(&entry.url, &document, 0).map_err(|e| {
+            document::to_client(&entry.url, &document, 0, known_scopes).map_err(|e| {
                 anyhow::anyhow!("the pinned metadata document {}: {e}", entry.file.display())
             })?;
             pinned.insert(entry.url.clone(), document);
@@ -84,7 +91,7 @@ impl MetadataDocuments {
         Ok(Self {
             stale_secs: settings.metadata_documents_stale_secs,
             pinned,
-            ..Self::new(settings.metadata_documents_allow_private)
+            ..Self::new(settings.metadata_documents_allow_private, known_scopes)
         })
     }
 
@@ -115,7 +122,7 @@ impl MetadataDocuments {
                 Err(error) => return Err(error.into()),
             },
         };
-        let record = document::to_client(client_id, &document, now)?;
+        let record = document::to_client(client_id, &document, now, &self.known_scopes)?;
         store
             .upsert_metadata_client(&record)
             .await

@@ -220,7 +220,7 @@ impl AuthServer {
         request: &TokenRequest,
         client_id: &str,
     ) -> Result<ScopeSet, OAuthError> {
-        let requested = Requested::parse(request.scope.as_deref())
+        let requested = Requested::parse(request.scope.as_deref(), self.known_scopes())
             .map_err(|e| OAuthError::new(ErrorCode::InvalidScope, e.to_string()))?;
         if !requested.dropped.is_empty() {
             audit::record(
