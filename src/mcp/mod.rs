@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod dispatch;
 mod error;
 mod handler;
+mod notify;
 mod prompts;
 pub mod readings;
 mod resources;
@@ -27,6 +28,7 @@ pub use catalog::{
 };
 pub use dispatch::DispatchSpan;
 pub use error::{CallError, InternalError};
+pub use notify::{ListChanges, SessionLogLevel, log_message};
 pub use server::{McpServer, ServerIdentity};
 pub use session_owners::SessionOwners;
 pub use system::SystemMonitor;

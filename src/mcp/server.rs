@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use super::catalog::Catalog;
+use super::notify::{ListChanges, SessionPreferences};
 use super::system::SystemMonitor;
 
 // Old paths (`mcp::server::CallError`, `mcp::server::INSUFFICIENT_SCOPE`) keep working.
@@ -20,11 +21,14 @@ pub struct ServerIdentity {
 }
 
 /// The MCP server. Cheap to clone: rmcp makes one per session (or per request when stateless),
-/// and all clones share the catalogue.
+/// and all clones share the catalogue and the list-change fan-out.
 #[derive(Clone)]
 pub struct McpServer {
     pub(super) identity: Arc<ServerIdentity>,
     pub(super) catalog: Arc<Catalog>,
+    pub(super) list_changes: ListChanges,
+    /// This session's log level and watched resources (fresh per session: [`Self::for_session`]).
+    pub(super) session: SessionPreferences,
 }
 
 impl McpServer {
@@ -41,7 +45,23 @@ impl McpServer {
         Self {
             identity: Arc::new(identity),
             catalog,
+            list_changes: ListChanges::default(),
+            session: SessionPreferences::default(),
         }
+    }
+
+    /// The handler for a new session (or stateless request): shared catalogue and fan-out, its
+    /// own preferences.
+    pub(super) fn for_session(&self) -> Self {
+        Self {
+            session: SessionPreferences::default(),
+            ..self.clone()
+        }
+    }
+
+    /// Tells open `subscriptions/listen` streams that lists changed.
+    pub fn list_changes(&self) -> &ListChanges {
+        &self.list_changes
     }
 
     /// What this server offers and the scopes each item needs.
