@@ -23,7 +23,11 @@ pub async fn log_message(context: &RequestContext<RoleServer>, level: LoggingLev
         context.meta.log_level()
     } else {
         let session = context.extensions.get::<SessionLogLevel>();
-        Some(session.and_then(SessionLogLevel::get).unwrap_or(LoggingLevel::Debug))
+        Some(
+            session
+                .and_then(SessionLogLevel::get)
+                .unwrap_or(LoggingLevel::Debug),
+        )
     };
     if !threshold.is_some_and(|threshold| rank(level) >= rank(threshold)) {
         return;

@@ -61,7 +61,8 @@ pub fn streamable_http_service(server: McpServer, settings: McpHttpSettings) -> 
     sessions.session_config.keep_alive = Some(SESSION_IDLE_TIMEOUT);
     sessions.session_config.sse_retry = None;
     // rmcp asks for a fresh handler per session (or per request when stateless); clones are cheap.
-    let inner = StreamableHttpService::new(move || Ok(server.for_session()), Arc::new(sessions), config);
+    let inner =
+        StreamableHttpService::new(move || Ok(server.for_session()), Arc::new(sessions), config);
     McpHttpService {
         inner,
         json_replies: !settings.stateful,
