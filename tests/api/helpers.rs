@@ -262,6 +262,20 @@ pub async fn spawn_app_with(engine: Engine, adjust: impl FnOnce(&mut Settings)) 
     Some(spawn_on(settings, db).await)
 }
 
+/// Starts the app serving `catalog` instead of the built-ins, on a fresh database.
+pub async fn spawn_app_with_catalog(
+    engine: Engine,
+    catalog: mcp_oauth::mcp::Catalog,
+) -> Option<TestApp> {
+    let db = std::sync::Arc::new(TestDb::create(engine).await?);
+    init_test_logging();
+    let settings = test_settings(&db.url);
+    let application = Application::build_with_catalog(settings.clone(), catalog)
+        .await
+        .expect("app builds");
+    Some(start(application, settings, db))
+}
+
 /// Starts the app on a fresh database at a real loopback port that is also its public URL, so
 /// a client following discovery (metadata, issuer, resource) reaches this very server.
 pub async fn spawn_app_at_public_url(engine: Engine) -> Option<TestApp> {

@@ -12,6 +12,7 @@ mod browser_e2e;
 mod claude;
 mod cli;
 mod config;
+mod conformance_fixtures;
 mod consent;
 mod env_example;
 mod faults;
