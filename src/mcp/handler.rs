@@ -4,12 +4,13 @@
 // rmcp deprecates logging (SEP-2577); 2025-11-25 clients still set the level.
 #[allow(deprecated)]
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult,
-    CompletionInfo, ContentBlock, GetPromptRequestParams, GetPromptResponse, Implementation,
-    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
-    PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, Reference,
-    ServerCapabilities, ServerConfig, SetLevelRequestParams, SubscribeRequestParams,
-    SubscriptionFilter, Tool, UnsubscribeRequestParams,
+    CallToolRequestParams, CallToolResponse, CallToolResult, CancelTaskParams,
+    CompleteRequestParams, CompleteResult, CompletionInfo, ContentBlock, GetPromptRequestParams,
+    GetPromptResponse, GetTaskParams, GetTaskResult, Implementation, ListPromptsResult,
+    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
+    ReadResourceRequestParams, ReadResourceResponse, Reference, ServerCapabilities, ServerConfig,
+    SetLevelRequestParams, SubscribeRequestParams, SubscriptionFilter, Tool,
+    UnsubscribeRequestParams, UpdateTaskParams,
 };
 use rmcp::service::RequestContext;
 use rmcp::service::SubscriptionContext;
@@ -61,6 +62,7 @@ impl McpServer {
     fn equip(&self, context: &mut RequestContext<RoleServer>) {
         context.extensions.insert(self.list_changes.clone());
         context.extensions.insert(self.session.log_level.clone());
+        context.extensions.insert(self.tasks.clone());
     }
 }
 
@@ -78,6 +80,7 @@ impl ServerHandler for McpServer {
             .enable_prompts_list_changed()
             .enable_logging()
             .enable_completions()
+            .enable_tasks()
             .build();
         let implementation = Implementation::new(&self.identity.name, &self.identity.version);
         let config = ServerConfig::new(capabilities).with_server_info(implementation);
@@ -323,5 +326,35 @@ impl ServerHandler for McpServer {
                 return Ok(());
             }
         }
+    }
+
+    /// rmcp has checked that the client declared the tasks extension; [`Tasks`](super::tasks::Tasks) checks that
+    /// the task is the caller's.
+    // https://modelcontextprotocol.io/seps/2663-tasks-extension
+    async fn get_task(
+        &self,
+        request: GetTaskParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<GetTaskResult, ErrorData> {
+        let task = self.tasks.get(&caller_of(&context), &request.task_id)?;
+        Ok(GetTaskResult::new(task))
+    }
+
+    async fn update_task(
+        &self,
+        request: UpdateTaskParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        let caller = caller_of(&context);
+        self.tasks
+            .update(&caller, &request.task_id, request.input_responses)
+    }
+
+    async fn cancel_task(
+        &self,
+        request: CancelTaskParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.tasks.cancel(&caller_of(&context), &request.task_id)
     }
 }

@@ -16,6 +16,7 @@ mod resources;
 pub mod server;
 mod session_owners;
 pub mod system;
+mod tasks;
 #[cfg(test)]
 mod test_support;
 mod tools;
@@ -32,4 +33,5 @@ pub use notify::{ListChanges, SessionLogLevel, log_message};
 pub use server::{McpServer, ServerIdentity};
 pub use session_owners::SessionOwners;
 pub use system::SystemMonitor;
+pub use tasks::Tasks;
 pub use transport::{McpHttpService, McpHttpSettings, streamable_http_service};

@@ -29,8 +29,9 @@ pub async fn log_message(context: &RequestContext<RoleServer>, level: LoggingLev
                 .unwrap_or(LoggingLevel::Debug),
         )
     };
-    if !threshold.is_some_and(|threshold| rank(level) >= rank(threshold)) {
-        return;
+    match threshold {
+        Some(threshold) if rank(level) >= rank(threshold) => {}
+        _ => return,
     }
     let message = LoggingMessageNotificationParam::new(level, data).with_logger(LOGGER);
     // A client that went away misses the message; the request goes on.

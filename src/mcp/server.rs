@@ -8,6 +8,7 @@ use std::sync::Arc;
 use super::catalog::Catalog;
 use super::notify::{ListChanges, SessionPreferences};
 use super::system::SystemMonitor;
+use super::tasks::Tasks;
 
 // Old paths (`mcp::server::CallError`, `mcp::server::INSUFFICIENT_SCOPE`) keep working.
 pub use super::error::{CallError, INSUFFICIENT_SCOPE};
@@ -27,6 +28,7 @@ pub struct McpServer {
     pub(super) identity: Arc<ServerIdentity>,
     pub(super) catalog: Arc<Catalog>,
     pub(super) list_changes: ListChanges,
+    pub(super) tasks: Tasks,
     /// This session's log level and watched resources (fresh per session: [`Self::for_session`]).
     pub(super) session: SessionPreferences,
 }
@@ -46,6 +48,7 @@ impl McpServer {
             identity: Arc::new(identity),
             catalog,
             list_changes: ListChanges::default(),
+            tasks: Tasks::default(),
             session: SessionPreferences::default(),
         }
     }
