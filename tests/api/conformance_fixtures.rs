@@ -2,6 +2,7 @@
 //! same 401/403 challenges as the built-ins, and fixture calls that work end to end.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use mcp_oauth::mcp::SystemMonitor;
 use reqwest::header::HeaderMap;
@@ -19,23 +20,47 @@ async fn spawn_fixtures(engine: Engine) -> Option<TestApp> {
     spawn_app_with_catalog(engine, catalog).await
 }
 
-/// POSTs one JSON-RPC request the 2026-07-28 way: routing headers and `_meta` on every call.
+/// POSTs one JSON-RPC request the 2026-07-28 way: routing headers and `_meta` on every call
+/// (any `_meta` keys in `params` are kept).
 async fn rpc(
     app: &TestApp,
     token: Option<&str>,
     method: &str,
     params: Value,
 ) -> (u16, HeaderMap, Value) {
+    let (status, headers, text) = rpc_text(app, token, method, params).await;
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    (status, headers, body)
+}
+
+/// [`rpc`], with the body as sent (an SSE stream when the server sent notifications first).
+async fn rpc_text(
+    app: &TestApp,
+    token: Option<&str>,
+    method: &str,
+    params: Value,
+) -> (u16, HeaderMap, String) {
+    let response = request(app, token, method, params).send().await.unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    (status, headers, response.text().await.unwrap())
+}
+
+fn request(
+    app: &TestApp,
+    token: Option<&str>,
+    method: &str,
+    params: Value,
+) -> reqwest::RequestBuilder {
     // Mcp-Name routes by the tool or prompt name, or the resource URI.
     let name = ["name", "uri"]
         .iter()
         .find_map(|key| params.get(*key)?.as_str())
         .map(str::to_owned);
     let mut params = params;
-    params["_meta"] = json!({
-        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-        "io.modelcontextprotocol/clientCapabilities": { "elicitation": {} },
-    });
+    let meta = &mut params["_meta"];
+    meta["io.modelcontextprotocol/protocolVersion"] = json!("2026-07-28");
+    meta["io.modelcontextprotocol/clientCapabilities"] = json!({ "elicitation": {} });
     let mut request = app
         .http
         .post(app.url("/mcp"))
@@ -49,15 +74,7 @@ async fn rpc(
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let text = response.text().await.unwrap();
-    (
-        status,
-        headers,
-        serde_json::from_str(&text).unwrap_or(Value::Null),
-    )
+    request
 }
 
 fn challenge(headers: &HeaderMap) -> &str {
@@ -167,3 +184,58 @@ async fn a_tampered_request_state_is_refused_with_invalid_params(engine: Engine)
     assert_eq!(tampered["error"]["code"], -32602, "{tampered}");
 }
 on_both_engines!(a_tampered_request_state_is_refused_with_invalid_params);
+
+async fn log_messages_reach_only_requests_that_ask_for_them(engine: Engine) {
+    let Some(app) = spawn_fixtures(engine).await else {
+        return;
+    };
+    let token = app.client_credentials_token(CLAUDE, None).await;
+    let call = |meta: Value| json!({ "name": "test_logging_tool", "arguments": {}, "_meta": meta });
+    let (status, _, quiet) = rpc_text(&app, Some(&token), "tools/call", call(json!({}))).await;
+    assert_eq!(status, 200, "{quiet}");
+    assert!(quiet.contains("Logging evaluated"), "{quiet}");
+    assert!(!quiet.contains("notifications/message"), "{quiet}");
+    let asked = json!({ "io.modelcontextprotocol/logLevel": "info" });
+    let (_, _, logged) = rpc_text(&app, Some(&token), "tools/call", call(asked)).await;
+    assert!(logged.contains("notifications/message"), "{logged}");
+    let above = json!({ "io.modelcontextprotocol/logLevel": "error" });
+    let (_, _, filtered) = rpc_text(&app, Some(&token), "tools/call", call(above)).await;
+    assert!(!filtered.contains("notifications/message"), "{filtered}");
+}
+on_both_engines!(log_messages_reach_only_requests_that_ask_for_them);
+
+async fn a_listen_stream_hears_the_list_change_a_tool_announces(engine: Engine) {
+    let Some(app) = spawn_fixtures(engine).await else {
+        return;
+    };
+    let token = app.client_credentials_token(CLAUDE, None).await;
+    let filter = json!({ "notifications": { "toolsListChanged": true } });
+    let mut stream = request(&app, Some(&token), "subscriptions/listen", filter)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    let mut seen = String::new();
+    let mut next = async || {
+        let chunk = tokio::time::timeout(Duration::from_secs(5), stream.chunk()).await;
+        let chunk = chunk
+            .expect("a frame within 5 s")
+            .unwrap()
+            .expect("stream open");
+        String::from_utf8_lossy(&chunk).into_owned()
+    };
+    while !seen.contains("notifications/subscriptions/acknowledged") {
+        seen.push_str(&next().await);
+    }
+    let trigger = json!({ "name": "test_trigger_tool_change", "arguments": {} });
+    let (status, _, body) = rpc(&app, Some(&token), "tools/call", trigger).await;
+    assert_eq!(status, 200, "{body}");
+    while !seen.contains("notifications/tools/list_changed") {
+        seen.push_str(&next().await);
+    }
+    assert!(
+        seen.contains("io.modelcontextprotocol/subscriptionId"),
+        "{seen}"
+    );
+}
+on_both_engines!(a_listen_stream_hears_the_list_change_a_tool_announces);
