@@ -61,7 +61,7 @@ impl McpServer {
     /// list-change fan-out and this session's log level (see [`log_message`](super::notify::log_message)).
     fn equip(&self, context: &mut RequestContext<RoleServer>) {
         context.extensions.insert(self.list_changes.clone());
-        context.extensions.insert(self.session.log_level.clone());
+        context.extensions.insert(self.log_level.clone());
         context.extensions.insert(self.tasks.clone());
     }
 }
@@ -255,12 +255,12 @@ impl ServerHandler for McpServer {
         request: SetLevelRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
-        self.session.log_level.set(request.level);
+        self.log_level.set(request.level);
         Ok(())
     }
 
-    /// Watches a resource the caller may read; our resources never change while watched, so
-    /// this records the wish and no `notifications/resources/updated` follows.
+    /// Accepts a watch on a resource the caller may read. No resource here announces
+    /// updates, so nothing is remembered and no `notifications/resources/updated` follows.
     // https://modelcontextprotocol.io/specification/2025-11-25/server/resources#subscriptions
     #[allow(deprecated)]
     async fn subscribe(
@@ -271,17 +271,15 @@ impl ServerHandler for McpServer {
         let caller = caller_of(&context);
         authorized_entry(&self.catalog, &caller, Kind::Resource, &request.uri)
             .map_err(protocol_error)?;
-        self.session.watch(&request.uri);
         Ok(())
     }
 
     #[allow(deprecated)]
     async fn unsubscribe(
         &self,
-        request: UnsubscribeRequestParams,
+        _request: UnsubscribeRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
-        self.session.unwatch(&request.uri);
         Ok(())
     }
 

@@ -3,7 +3,6 @@
 // rmcp deprecates MCP logging (SEP-2577); 2025-11-25 clients still use it.
 #![allow(deprecated)]
 
-use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use rmcp::RoleServer;
@@ -54,27 +53,6 @@ impl SessionLogLevel {
 
     pub fn set(&self, level: LoggingLevel) {
         *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(level);
-    }
-}
-
-/// What a 2025-11-25 session asked to be told: its log level and the resources it watches.
-#[derive(Debug, Clone, Default)]
-pub struct SessionPreferences {
-    pub log_level: SessionLogLevel,
-    watched: Arc<Mutex<BTreeSet<String>>>,
-}
-
-impl SessionPreferences {
-    pub fn watch(&self, uri: &str) {
-        self.watched().insert(uri.to_owned());
-    }
-
-    pub fn unwatch(&self, uri: &str) {
-        self.watched().remove(uri);
-    }
-
-    fn watched(&self) -> std::sync::MutexGuard<'_, BTreeSet<String>> {
-        self.watched.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use super::catalog::Catalog;
-use super::notify::{ListChanges, SessionPreferences};
+use super::notify::{ListChanges, SessionLogLevel};
 use super::system::SystemMonitor;
 use super::tasks::Tasks;
 
@@ -29,8 +29,8 @@ pub struct McpServer {
     pub(super) catalog: Arc<Catalog>,
     pub(super) list_changes: ListChanges,
     pub(super) tasks: Tasks,
-    /// This session's log level and watched resources (fresh per session: [`Self::for_session`]).
-    pub(super) session: SessionPreferences,
+    /// This session's `logging/setLevel` (fresh per session: [`Self::for_session`]).
+    pub(super) log_level: SessionLogLevel,
 }
 
 impl McpServer {
@@ -49,22 +49,17 @@ impl McpServer {
             catalog,
             list_changes: ListChanges::default(),
             tasks: Tasks::default(),
-            session: SessionPreferences::default(),
+            log_level: SessionLogLevel::default(),
         }
     }
 
     /// The handler for a new session (or stateless request): shared catalogue and fan-out, its
-    /// own preferences.
+    /// own log level.
     pub(super) fn for_session(&self) -> Self {
         Self {
-            session: SessionPreferences::default(),
+            log_level: SessionLogLevel::default(),
             ..self.clone()
         }
-    }
-
-    /// Tells open `subscriptions/listen` streams that lists changed.
-    pub fn list_changes(&self) -> &ListChanges {
-        &self.list_changes
     }
 
     /// What this server offers and the scopes each item needs.
