@@ -17,6 +17,7 @@ pub struct PurgeReport {
     pub refresh_tokens: u64,
     pub audit_events: u64,
     pub unused_clients: u64,
+    pub login_failures: u64,
     /// DELETE statements run; each removes at most `batch_size` rows.
     pub batches: u64,
 }
@@ -29,6 +30,7 @@ impl PurgeReport {
             + self.refresh_tokens
             + self.audit_events
             + self.unused_clients
+            + self.login_failures
     }
 }
 
@@ -52,6 +54,7 @@ pub async fn run_purge_once(
             ),
             Purgeable::AuditEvents => now.saturating_sub(settings.audit_retention_secs),
             Purgeable::UnusedClients => now.saturating_sub(settings.unused_client_ttl_secs),
+            Purgeable::LoginFailures => now.saturating_sub(crate::oauth::throttle::WINDOW_SECS),
             _ => now,
         };
         let mut purged = 0;
@@ -73,6 +76,7 @@ pub async fn run_purge_once(
             Purgeable::RefreshTokens => report.refresh_tokens = purged,
             Purgeable::AuditEvents => report.audit_events = purged,
             Purgeable::UnusedClients => report.unused_clients = purged,
+            Purgeable::LoginFailures => report.login_failures = purged,
         }
     }
     Ok(report)

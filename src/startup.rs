@@ -15,6 +15,7 @@ use crate::maintenance;
 use crate::mcp::{
     Catalog, McpHttpSettings, McpServer, ServerIdentity, SystemMonitor, streamable_http_service,
 };
+use crate::oauth::throttle::LoginThrottle;
 use crate::oauth::{AuthServer, clients, users};
 use crate::storage::Store;
 
@@ -137,13 +138,15 @@ impl Application {
             },
         );
         let admission = http::Admission::per_core(settings.server.oauth_concurrency_per_core);
+        // Counted in the database, so every instance on it shares one budget.
+        let login_throttle = Arc::new(LoginThrottle::new(store.clone(), auth.clock.clone()));
         let state = AppState::new(AppStateInner {
             settings,
             store,
             auth,
             mcp,
             mcp_http,
-            login_throttle: Default::default(),
+            login_throttle,
             rate_limits,
             trusted_proxies,
             admission,

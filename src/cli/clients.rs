@@ -4,12 +4,17 @@ use anyhow::{Context, bail};
 
 use super::ClientsCommand;
 use crate::config::Settings;
+use crate::mcp::Catalog;
 use crate::oauth::clients::{self, NewClient};
 use crate::oauth::scope::ScopeSet;
 use crate::startup;
 use crate::storage::{self, ClientRecord};
 
-pub(super) async fn run(settings: &Settings, command: ClientsCommand) -> anyhow::Result<()> {
+pub(super) async fn run(
+    settings: &Settings,
+    command: ClientsCommand,
+    catalog: &Catalog,
+) -> anyhow::Result<()> {
     let store = startup::prepare_store(settings).await?;
     match command {
         ClientsCommand::Add {
@@ -40,9 +45,7 @@ pub(super) async fn run(settings: &Settings, command: ClientsCommand) -> anyhow:
                 origin: "cli",
                 application_type: None,
             };
-            // The CLI knows the built-in catalogue; a binary with its own catalogue registers
-            // clients through dynamic registration or its own command.
-            let known = ScopeSet::from_list(crate::mcp::builtin::SCOPES);
+            let known = ScopeSet::from_list(catalog.scope_names());
             let registered = clients::register(&store, new, &known).await?;
             println!("client_id: {}", registered.record.id);
             if let Some(secret) = registered.secret {

@@ -1,15 +1,31 @@
 //! From the parsed command line to a running command: settings loaded once, logging set up
 //! for a server or for an operator command, then the command's own file takes over.
 
+use std::sync::Arc;
+
+use anyhow::Context;
+
 use super::{AuditCommand, Cli, Command, ServeArgs};
 use super::{audit_tail, clients, keys, serve, users};
 use crate::config::{Overrides, Settings};
+use crate::mcp::{Catalog, CatalogError, SystemMonitor};
 use crate::startup;
 use crate::storage::Store;
 use crate::telemetry;
 
-/// Runs the parsed command line.
+/// Runs the parsed command line with the built-in catalogue (the `mcp-oauth` binary).
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    run_with_catalog(cli, || Ok(Catalog::builtin(Arc::new(SystemMonitor::new())))).await
+}
+
+/// Runs the parsed command line serving the catalogue `catalog` makes: what a team's own
+/// binary calls to get `serve` and every operator command with its tools and scopes. The
+/// catalogue is made only by the commands that need it (`serve`, `clients`).
+pub async fn run_with_catalog(
+    cli: Cli,
+    catalog: impl FnOnce() -> Result<Catalog, CatalogError>,
+) -> anyhow::Result<()> {
+    let catalog = || catalog().context("the MCP catalogue is not valid");
     let serve_args = match &cli.command {
         Some(Command::Serve(args)) => Some(args),
         _ => None,
@@ -28,7 +44,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         telemetry::init(settings.server.log_format, "warn,sqlx::query=error");
     }
     match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
-        Command::Serve(_) => serve::serve_with_telemetry(settings).await,
+        Command::Serve(_) => serve::serve_with_telemetry(settings, catalog()?).await,
         Command::Migrate => {
             let store = Store::connect(&settings.database).await?;
             store.migrate().await?;
@@ -39,7 +55,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", settings.to_redacted_toml()?);
             Ok(())
         }
-        Command::Clients(command) => clients::run(&settings, command).await,
+        Command::Clients(command) => clients::run(&settings, command, &catalog()?).await,
         Command::Users(command) => users::run(&settings, command).await,
         Command::Keys(command) => keys::run(&settings, command).await,
         Command::Audit(AuditCommand::Tail { since, limit }) => {

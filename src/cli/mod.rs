@@ -122,11 +122,47 @@ pub enum ClientsCommand {
 #[derive(Debug, Subcommand)]
 pub enum UsersCommand {
     /// Add a user; the password is read from a prompt, or from stdin when piped.
-    Add { username: String },
-    /// List users.
+    Add {
+        username: String,
+        /// A group for the scope policy (`[[scopes.policy]]`); repeat for more.
+        #[arg(long = "group")]
+        groups: Vec<String>,
+    },
+    /// List users with their groups, state and upstream identities.
     List,
     /// Remove a user and revoke their grants.
     Remove { username: String },
     /// Set a user's password (prompt, or stdin when piped).
     SetPassword { username: String },
+    /// Refuse the user's logins and revoke everything issued to them; the account stays.
+    Disable { username: String },
+    /// Let a disabled user log in again (nothing revoked comes back).
+    Enable { username: String },
+    /// Replace a user's groups (none given: no groups).
+    SetGroups {
+        username: String,
+        #[arg(long = "group")]
+        groups: Vec<String>,
+    },
+    /// Link an upstream identity (the provider's issuer and `sub`) to an existing user, so
+    /// signing in there logs in as this user.
+    Link {
+        username: String,
+        /// The `[[login.oidc]]` id the identity belongs to.
+        #[arg(long)]
+        provider: String,
+        /// The provider's issuer URL, exactly as in its ID tokens.
+        #[arg(long)]
+        issuer: String,
+        /// The person's `sub` at the provider.
+        #[arg(long)]
+        subject: String,
+    },
+    /// Remove the link between an upstream identity and its user.
+    Unlink {
+        #[arg(long)]
+        issuer: String,
+        #[arg(long)]
+        subject: String,
+    },
 }

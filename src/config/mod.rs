@@ -7,6 +7,7 @@ mod load;
 mod mcp;
 mod operations;
 mod print;
+mod scopes;
 mod secret;
 mod server;
 mod telemetry;
@@ -19,6 +20,7 @@ pub use database::DatabaseSettings;
 pub use load::Overrides;
 pub use mcp::McpSettings;
 pub use operations::{MaintenanceSettings, RateLimit, RateLimitSettings};
+pub use scopes::{ScopePolicyRule, ScopeSettings};
 pub use secret::{BootstrapSettings, DatabaseUrl, Secret};
 pub use server::{LogFormat, MetricsSettings, ServerSettings, TlsSettings, parse_trusted_proxy};
 pub use telemetry::{OtlpProtocol, TelemetrySettings};
@@ -37,6 +39,9 @@ pub struct Settings {
     pub maintenance: MaintenanceSettings,
     pub telemetry: TelemetrySettings,
     pub bootstrap: BootstrapSettings,
+    /// Who may grant which scope; absent means everyone may grant everything.
+    #[serde(default)]
+    pub scopes: ScopeSettings,
 }
 
 impl Settings {
@@ -49,6 +54,7 @@ impl Settings {
         self.rate_limits.validate()?;
         self.maintenance.validate()?;
         self.telemetry.validate()?;
+        self.scopes.validate()?;
         Ok(())
     }
 

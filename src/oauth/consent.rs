@@ -4,6 +4,7 @@
 use super::AuthServer;
 use super::authorize::AuthorizationRequest;
 use super::codes::CodeRequest;
+use super::policy::Withheld;
 use super::scope::ScopeSet;
 use crate::mcp::Catalog;
 use crate::storage;
@@ -15,15 +16,21 @@ pub struct ScopeDescription {
     pub description: String,
     /// "tool echo (Echo)", … from the MCP catalog, the same tables that enforce scopes.
     pub unlocks: Vec<String>,
+    /// Why this person may not grant it (the scope policy), when they may not.
+    pub withheld: Option<String>,
 }
 
-pub fn describe(catalog: &Catalog, scope: &str) -> Vec<ScopeDescription> {
+pub fn describe(catalog: &Catalog, scope: &str, withheld: &[Withheld]) -> Vec<ScopeDescription> {
     let requested = ScopeSet::parse(scope).unwrap_or_default();
     catalog
         .scopes()
         .iter()
         .filter(|info| requested.contains(&info.name))
         .map(|info| ScopeDescription {
+            withheld: withheld
+                .iter()
+                .find(|w| w.scope == info.name)
+                .map(|w| w.reason.clone()),
             name: info.name.clone(),
             description: info.description.clone(),
             unlocks: catalog
@@ -62,7 +69,7 @@ impl AuthServer {
         user_id: &str,
         request: &AuthorizationRequest,
         confidential: bool,
-    ) -> Result<bool, sqlx::Error> {
+    ) -> anyhow::Result<bool> {
         if request.force_consent {
             return Ok(false);
         }
@@ -78,7 +85,12 @@ impl AuthServer {
         }
         let approved = ScopeSet::parse(&approved.scope).unwrap_or_default();
         let requested = ScopeSet::parse(&request.scope).unwrap_or_default();
-        Ok(requested.is_subset_of(&approved))
+        if !requested.is_subset_of(&approved) {
+            return Ok(false);
+        }
+        // The policy may have changed since (a group left): then the page explains it.
+        let (_, withheld) = self.grantable(user_id, &requested).await?;
+        Ok(withheld.is_empty())
     }
 
     /// Remembers the approval (adding to earlier ones) and issues the code for `granted`,
@@ -89,6 +101,9 @@ impl AuthServer {
         request: &AuthorizationRequest,
         granted: &ScopeSet,
     ) -> anyhow::Result<String> {
+        // A form can untick scopes but never grant one the policy withholds.
+        let (granted, _) = self.grantable(user_id, granted).await?;
+        let granted = &granted;
         let earlier = self
             .store
             .get_consent(user_id, &request.client_id)
@@ -122,11 +137,16 @@ impl AuthServer {
         user_id: &str,
         request: &AuthorizationRequest,
     ) -> anyhow::Result<String> {
+        let requested = ScopeSet::parse(&request.scope).unwrap_or_default();
+        let (scope, _) = self.grantable(user_id, &requested).await?;
+        if scope.is_empty() && !requested.is_empty() {
+            anyhow::bail!("the scope policy withholds every requested scope from this user");
+        }
         self.issue_code(CodeRequest {
             client_id: request.client_id.clone(),
             user_id: user_id.to_string(),
             redirect_uri: request.redirect_uri.clone(),
-            scope: request.scope.clone(),
+            scope: scope.to_string(),
             resource: request.resource.clone(),
             code_challenge: request.code_challenge.clone(),
             code_challenge_method: request.code_challenge_method.clone(),

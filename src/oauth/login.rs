@@ -13,6 +13,8 @@ pub enum LoginOutcome {
     Invalid,
     /// Too many recent failures from this address, or for this account from this address.
     Throttled,
+    /// The right password for an account an operator disabled.
+    Disabled,
 }
 
 /// Checks a login attempt from the resolved client address `ip`. A locked account still
@@ -24,7 +26,7 @@ pub async fn log_in(
     password: &str,
     ip: &str,
 ) -> Result<LoginOutcome, sqlx::Error> {
-    let gate = throttle.gate(username, ip);
+    let gate = throttle.gate(username, ip).await?;
     if gate == Gate::Refused {
         return Ok(LoginOutcome::Throttled);
     }
@@ -33,14 +35,30 @@ pub async fn log_in(
     } else {
         store.get_user_by_username(username).await?
     };
-    // Unknown users cost an argon2 verification too, so timing does not reveal them.
+    // Unknown users, and users who sign in only upstream, cost an argon2 verification too,
+    // so timing does not reveal them; no password verifies for the latter.
+    let upstream_only = user
+        .as_ref()
+        .is_some_and(|u| u.password_hash == super::users::NO_PASSWORD);
     let hash = user
         .as_ref()
+        .filter(|_| !upstream_only)
         .map_or_else(|| DUMMY_HASH.to_string(), |u| u.password_hash.clone());
-    let verified = crypto::verify_secret(password.to_string(), hash).await;
+    let verified = crypto::verify_secret(password.to_string(), hash).await && !upstream_only;
     match user {
+        Some(user) if verified && user.is_disabled() => {
+            audit::record_from(
+                store,
+                "login_refused_disabled",
+                None,
+                Some(&user.id),
+                Some(ip),
+                serde_json::json!({ "ip": ip }),
+            );
+            Ok(LoginOutcome::Disabled)
+        }
         Some(user) if verified => {
-            throttle.record_success(username);
+            throttle.record_success(username).await?;
             if gate == Gate::AccountLockedCleanAddress {
                 audit::record_from(
                     store,
@@ -54,7 +72,7 @@ pub async fn log_in(
             Ok(LoginOutcome::LoggedIn(user))
         }
         _ => {
-            if throttle.record_failure(username, ip) {
+            if throttle.record_failure(username, ip).await? {
                 audit::record_from(
                     store,
                     "login_account_locked",

@@ -13,6 +13,7 @@ pub mod introspection;
 pub mod login;
 pub mod metadata_documents;
 pub mod pkce;
+pub mod policy;
 pub mod public_address;
 pub mod redirect_uri;
 pub mod registration;
@@ -66,6 +67,8 @@ pub struct AuthServer {
     pub catalog: Arc<Catalog>,
     /// The catalogue's scope names, for parsing requests.
     known_scopes: Arc<ScopeSet>,
+    /// Who may grant which scope (`[[scopes.policy]]`).
+    policy: Arc<policy::ScopePolicy>,
 }
 
 impl AuthServer {
@@ -76,6 +79,10 @@ impl AuthServer {
         catalog: Arc<Catalog>,
     ) -> anyhow::Result<Self> {
         let known_scopes = Arc::new(ScopeSet::from_list(catalog.scope_names()));
+        let policy = Arc::new(policy::ScopePolicy::new(
+            &settings.scopes.policy,
+            &known_scopes,
+        )?);
         crate::tokens::keys::ensure_active_key(&store).await?;
         let keys = Arc::new(KeyRing::load(&store).await?);
         let revocations = Arc::new(RevocationList::load(&store).await?);
@@ -105,6 +112,7 @@ impl AuthServer {
             clock: Clock::default(),
             catalog,
             known_scopes,
+            policy,
         })
     }
 

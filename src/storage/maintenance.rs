@@ -22,16 +22,19 @@ pub enum Purgeable {
     /// never got a grant or an access token: anyone can create them without logging in, so
     /// unused ones must not pile up. Clients in use, and operator-made ones, stay.
     UnusedClients,
+    /// Failed logins older than the login throttle's window: they no longer count.
+    LoginFailures,
 }
 
 impl Purgeable {
-    pub const ALL: [Purgeable; 6] = [
+    pub const ALL: [Purgeable; 7] = [
         Purgeable::AuthorizationCodes,
         Purgeable::Sessions,
         Purgeable::AccessTokens,
         Purgeable::RefreshTokens,
         Purgeable::AuditEvents,
         Purgeable::UnusedClients,
+        Purgeable::LoginFailures,
     ];
 
     pub fn table(self) -> &'static str {
@@ -42,6 +45,7 @@ impl Purgeable {
             Purgeable::RefreshTokens => "refresh_tokens",
             Purgeable::AuditEvents => "audit_events",
             Purgeable::UnusedClients => "clients",
+            Purgeable::LoginFailures => "login_failures",
         }
     }
 
@@ -74,6 +78,10 @@ impl Purgeable {
                   AND NOT EXISTS (SELECT 1 FROM grants g WHERE g.client_id = c.id) \
                   AND NOT EXISTS (SELECT 1 FROM access_tokens a WHERE a.client_id = c.id) \
                   LIMIT $2)"
+            }
+            Purgeable::LoginFailures => {
+                "DELETE FROM login_failures WHERE id IN \
+                 (SELECT id FROM login_failures WHERE failed_at <= $1 LIMIT $2)"
             }
         }
     }

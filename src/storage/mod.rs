@@ -5,7 +5,9 @@ mod bulk_insert;
 mod clients;
 mod consents;
 mod grants;
+mod identities;
 mod keys;
+mod login_failures;
 mod maintenance;
 mod revocations;
 mod sessions;
@@ -25,6 +27,7 @@ pub use consents::{ConsentRecord, UserGrant};
 pub use grants::{
     AccessTokenRecord, CodeRecord, GrantRecord, Issuance, RefreshTokenRecord, Rotation,
 };
+pub use identities::IdentityRecord;
 pub use keys::SigningKeyRecord;
 pub use maintenance::Purgeable;
 pub use revocations::{EXPIRY_LEEWAY_SECS, RevokedToken};

@@ -262,7 +262,7 @@ pub async fn spawn_app_with(engine: Engine, adjust: impl FnOnce(&mut Settings)) 
     Some(spawn_on(settings, db).await)
 }
 
-/// Starts the app serving `catalog` instead of the built-ins, on a fresh database.
+/// Starts the app on a fresh database serving `catalog` instead of the built-in one.
 pub async fn spawn_app_with_catalog(
     engine: Engine,
     catalog: mcp_oauth::mcp::Catalog,

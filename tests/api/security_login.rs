@@ -116,3 +116,58 @@ async fn a_locked_account_still_admits_the_right_password_from_a_clean_address_a
 on_both_engines!(
     a_locked_account_still_admits_the_right_password_from_a_clean_address_and_audits_it
 );
+
+async fn failures_at_two_instances_on_one_database_share_one_budget(engine: Engine) {
+    let first = spawn_app_with(engine, behind_local_proxy).await.unwrap();
+    let second = first.another_instance().await;
+    // A guesser behind a load balancer: its attempts land on both instances in turn.
+    for (i, app) in [&first, &second, &first, &second, &first]
+        .into_iter()
+        .enumerate()
+    {
+        assert_eq!(
+            log_in_from(app, "203.0.113.77", "admin", "wrong-password").await,
+            401,
+            "guess {i}"
+        );
+    }
+    for app in [&first, &second] {
+        assert_eq!(
+            log_in_from(app, "203.0.113.77", "admin", ADMIN_PASSWORD).await,
+            429,
+            "five failures across instances lock this address on every instance"
+        );
+    }
+    // The owner, from an address with a clean record, still gets in at either instance.
+    assert_eq!(
+        log_in_from(&second, "198.51.100.5", "admin", ADMIN_PASSWORD).await,
+        303
+    );
+}
+on_both_engines!(failures_at_two_instances_on_one_database_share_one_budget);
+
+async fn maintenance_forgets_failed_logins_once_they_leave_the_window(engine: Engine) {
+    let app = spawn_app_with(engine, behind_local_proxy).await.unwrap();
+    assert_eq!(
+        log_in_from(&app, "203.0.113.9", "admin", "wrong-password").await,
+        401
+    );
+    let settings = app.settings.maintenance.clone();
+    let now = mcp_oauth::storage::unix_now();
+    let kept = mcp_oauth::maintenance::run_purge_once(&app.store, now, &settings)
+        .await
+        .unwrap();
+    assert_eq!(
+        kept.login_failures, 0,
+        "inside the window the failure counts"
+    );
+    let later = now + mcp_oauth::oauth::throttle::WINDOW_SECS + 1;
+    let purged = mcp_oauth::maintenance::run_purge_once(&app.store, later, &settings)
+        .await
+        .unwrap();
+    assert_eq!(
+        purged.login_failures, 2,
+        "one row for the account, one for the address"
+    );
+}
+on_both_engines!(maintenance_forgets_failed_logins_once_they_leave_the_window);

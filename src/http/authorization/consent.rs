@@ -24,6 +24,8 @@ struct ConsentPage {
     client_id: String,
     redirect_host: String,
     scopes: Vec<ScopeDescription>,
+    /// False when the policy withholds every requested scope: only Deny is offered.
+    any_grantable: bool,
     csrf_token: String,
     request_id: String,
 }
@@ -79,11 +81,14 @@ pub(crate) async fn proceed(
         let code = state.auth.issue(user_id, request).await?;
         return deliver_code(state, request, &code).await;
     }
+    let requested = ScopeSet::parse(&request.scope).unwrap_or_default();
+    let (grantable, withheld) = state.auth.grantable(user_id, &requested).await?;
     let view = ConsentPage {
         client_name: client.name,
         client_id: client.id,
         redirect_host: redirect_host(&request.redirect_uri),
-        scopes: describe(&state.auth.catalog, &request.scope),
+        scopes: describe(&state.auth.catalog, &request.scope, &withheld),
+        any_grantable: !grantable.is_empty(),
         csrf_token: session.record.csrf_token.clone(),
         request_id: request.request_id.clone(),
     };
@@ -192,8 +197,13 @@ pub async fn submit(
         return Ok(already_used());
     }
     let decision = form.get("decision").map(String::as_str);
+    // What the person ticked, less anything the scope policy withholds from them.
+    let (granted, _) = state
+        .auth
+        .grantable(&user_id, &ticked_scopes(&form, &request))
+        .await?;
     if let Some(decision @ ("approve" | "deny")) = decision {
-        let granted = ticked_scopes(&form, &request).to_string();
+        let granted = granted.to_string();
         crate::audit::record(
             &state.store,
             if decision == "approve" {
@@ -206,7 +216,6 @@ pub async fn submit(
             serde_json::json!({ "requested": request.scope, "granted": granted }),
         );
     }
-    let granted = ticked_scopes(&form, &request);
     Ok(match decision {
         Some("approve") if granted.is_empty() => fail(
             &state,

@@ -105,6 +105,11 @@ pub async fn submit(
             )
             .await
         }
+        LoginOutcome::Disabled => {
+            tracing::info!(client.ip = %ip, "login refused: account disabled");
+            let message = "This account is disabled. Ask an operator to enable it.";
+            render(&state, &session, StatusCode::FORBIDDEN, Some(message)).await
+        }
         LoginOutcome::Invalid => {
             tracing::info!(client.ip = %ip, "login failed");
             render(

@@ -105,3 +105,69 @@ fn resources_are_found_by_short_name() {
     assert_eq!(found, Some(METRICS_URI));
     assert!(catalog.resource_by_short_name(METRICS_URI).is_none());
 }
+
+/// A tool that is only a name, for declaration checks.
+struct Named(&'static str);
+
+impl ToolHandler for Named {
+    fn definition(&self) -> Tool {
+        Tool::new(self.0, "test", serde_json::Map::new())
+    }
+
+    fn call(
+        &self,
+        _call: ToolCall,
+    ) -> BoxFuture<'_, Result<rmcp::model::CallToolResponse, crate::mcp::CallError>> {
+        Box::pin(async { Err(crate::mcp::CallError::UnknownTool(self.0.to_owned())) })
+    }
+}
+
+#[test]
+fn a_declaration_with_a_mistake_is_refused_at_build_with_the_reason() {
+    let undeclared = CatalogBuilder::new()
+        .tool(Named("t"), &["billing:read"])
+        .build();
+    assert_eq!(
+        undeclared.err(),
+        Some(CatalogError::UndeclaredScope(
+            "tool t".into(),
+            "billing:read".into()
+        ))
+    );
+    let twice = CatalogBuilder::new()
+        .tool(Named("t"), &[])
+        .tool(Named("t"), &[])
+        .build();
+    assert_eq!(twice.err(), Some(CatalogError::Duplicate("tool t".into())));
+    let bad_name = CatalogBuilder::new().tool(Named("run me"), &[]).build();
+    assert_eq!(
+        bad_name.err(),
+        Some(CatalogError::BadToolName("run me".into()))
+    );
+    let bad_scope = CatalogBuilder::new().scope("a\"b", "quote").build();
+    assert_eq!(
+        bad_scope.err(),
+        Some(CatalogError::MalformedScope("a\"b".into()))
+    );
+    let scope_twice = CatalogBuilder::new().scope(MCP_TOOLS, "again").build();
+    assert_eq!(
+        scope_twice.err(),
+        Some(CatalogError::DuplicateScope(MCP_TOOLS.into()))
+    );
+}
+
+#[test]
+fn an_items_scopes_start_with_its_base_scope_and_list_each_scope_once() {
+    let catalog = CatalogBuilder::new()
+        .scope("billing:read", "See invoices.")
+        .tool(Named("t"), &["billing:read", MCP_TOOLS, "billing:read"])
+        .build()
+        .expect("valid");
+    let entry = catalog.entry(Kind::Tool, "t").expect("declared");
+    assert_eq!(entry.scopes, vec![MCP_TOOLS, "billing:read"]);
+    assert_eq!(
+        catalog.required_scopes("tools/call", Some(&json!({"name": "t"}))),
+        vec![MCP_TOOLS, "billing:read"]
+    );
+    assert_eq!(catalog.unlocked_by("billing:read").len(), 1);
+}
