@@ -1,23 +1,30 @@
 //! rmcp's `ServerHandler` for [`McpServer`]: reads the verified caller from the HTTP request and
 //! hands every MCP method to the same scope-checked functions the REST endpoints use.
 
+// rmcp deprecates logging (SEP-2577); 2025-11-25 clients still set the level.
+#[allow(deprecated)]
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult,
-    CompletionInfo, ContentBlock, GetPromptRequestParams, GetPromptResponse, Implementation,
-    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
-    PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, Reference,
-    ServerCapabilities, ServerConfig, Tool,
+    CallToolRequestParams, CallToolResponse, CallToolResult, CancelTaskParams,
+    CompleteRequestParams, CompleteResult, CompletionInfo, ContentBlock, GetPromptRequestParams,
+    GetPromptResponse, GetTaskParams, GetTaskResult, Implementation, ListPromptsResult,
+    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
+    ReadResourceRequestParams, ReadResourceResponse, Reference, ServerCapabilities, ServerConfig,
+    SetLevelRequestParams, SubscribeRequestParams, SubscriptionFilter, Tool,
+    UnsubscribeRequestParams, UpdateTaskParams,
 };
 use rmcp::service::RequestContext;
+use rmcp::service::SubscriptionContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use serde_json::Value;
 
 use tracing::Instrument;
 
+use super::access::authorized_entry;
 use super::caller::Caller;
-use super::catalog::ResourceRead;
+use super::catalog::{Kind, ResourceRead};
 use super::dispatch::DispatchSpan;
 use super::error::CallError;
+use super::notify::ListChange;
 use super::server::McpServer;
 use super::tools::ToolRequest;
 
@@ -49,14 +56,31 @@ fn protocol_error(error: CallError) -> ErrorData {
     error.into()
 }
 
+impl McpServer {
+    /// What a tool, resource or prompt reaches through its request's extensions: the
+    /// list-change fan-out and this session's log level (see [`log_message`](super::notify::log_message)).
+    fn equip(&self, context: &mut RequestContext<RoleServer>) {
+        context.extensions.insert(self.list_changes.clone());
+        context.extensions.insert(self.log_level.clone());
+        context.extensions.insert(self.tasks.clone());
+    }
+}
+
 impl ServerHandler for McpServer {
     // https://modelcontextprotocol.io/specification/2025-11-25/basic/lifecycle#initialization
+    #[allow(deprecated)]
     fn get_info(&self) -> ServerConfig {
         let capabilities = ServerCapabilities::builder()
             .enable_tools()
+            .enable_tool_list_changed()
             .enable_resources()
+            .enable_resources_subscribe()
+            .enable_resources_list_changed()
             .enable_prompts()
+            .enable_prompts_list_changed()
+            .enable_logging()
             .enable_completions()
+            .enable_tasks()
             .build();
         let implementation = Implementation::new(&self.identity.name, &self.identity.version);
         let config = ServerConfig::new(capabilities).with_server_info(implementation);
@@ -114,8 +138,9 @@ impl ServerHandler for McpServer {
     async fn call_tool(
         &self,
         request: CallToolRequestParams,
-        context: RequestContext<RoleServer>,
+        mut context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
+        self.equip(&mut context);
         let caller = caller_of(&context);
         let span = dispatch_span(&context);
         let call = ToolRequest {
@@ -157,8 +182,9 @@ impl ServerHandler for McpServer {
     async fn read_resource(
         &self,
         request: ReadResourceRequestParams,
-        context: RequestContext<RoleServer>,
+        mut context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
+        self.equip(&mut context);
         let span = dispatch_span(&context);
         let read = ResourceRead {
             caller: caller_of(&context),
@@ -201,8 +227,9 @@ impl ServerHandler for McpServer {
     async fn get_prompt(
         &self,
         request: GetPromptRequestParams,
-        context: RequestContext<RoleServer>,
+        mut context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, ErrorData> {
+        self.equip(&mut context);
         let caller = caller_of(&context);
         let span = dispatch_span(&context);
         let name = request.name;
@@ -217,5 +244,115 @@ impl ServerHandler for McpServer {
         .instrument(span)
         .await
         .map_err(protocol_error)
+    }
+
+    /// A 2025-11-25 session's minimum level for `notifications/message` (rmcp answers
+    /// 2026-07-28 requests with -32601 itself: they carry `_meta` logLevel instead).
+    // https://modelcontextprotocol.io/specification/2025-11-25/server/utilities/logging
+    #[allow(deprecated)]
+    async fn set_level(
+        &self,
+        request: SetLevelRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.log_level.set(request.level);
+        Ok(())
+    }
+
+    /// Accepts a watch on a resource the caller may read. No resource here announces
+    /// updates, so nothing is remembered and no `notifications/resources/updated` follows.
+    // https://modelcontextprotocol.io/specification/2025-11-25/server/resources#subscriptions
+    #[allow(deprecated)]
+    async fn subscribe(
+        &self,
+        request: SubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        let caller = caller_of(&context);
+        authorized_entry(&self.catalog, &caller, Kind::Resource, &request.uri)
+            .map_err(protocol_error)?;
+        Ok(())
+    }
+
+    #[allow(deprecated)]
+    async fn unsubscribe(
+        &self,
+        _request: UnsubscribeRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        Ok(())
+    }
+
+    /// `subscriptions/listen` (2026-07-28): list changes, whatever the client asks of them;
+    /// rmcp narrows the filter to what `get_info` advertises. Resource updates are not offered.
+    // https://modelcontextprotocol.io/specification/draft/basic/utilities/subscriptions
+    fn accepted_subscription_filter(
+        &self,
+        requested: &SubscriptionFilter,
+    ) -> Option<SubscriptionFilter> {
+        let mut accepted = requested.clone();
+        accepted.resource_subscriptions = None;
+        Some(accepted)
+    }
+
+    /// Forwards list changes to one listen stream until the client goes away.
+    async fn listen(&self, subscription: SubscriptionContext) -> Result<(), ErrorData> {
+        let mut changes = self.list_changes.listen();
+        let sink = subscription.sink();
+        let accepted = subscription.accepted();
+        loop {
+            let change = tokio::select! {
+                () = subscription.cancelled() => return Ok(()),
+                change = changes.recv() => change,
+            };
+            let sent = match change {
+                Ok(ListChange::Tools) if accepted.tools_list_changed == Some(true) => {
+                    sink.notify_tool_list_changed().await
+                }
+                Ok(ListChange::Prompts) if accepted.prompts_list_changed == Some(true) => {
+                    sink.notify_prompt_list_changed().await
+                }
+                Ok(ListChange::Resources) if accepted.resources_list_changed == Some(true) => {
+                    sink.notify_resource_list_changed().await
+                }
+                // Not asked for, or missed while the stream was slow: nothing to send.
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => Ok(()),
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(()),
+            };
+            if sent.is_err() {
+                // The stream is gone; rmcp ends the request.
+                return Ok(());
+            }
+        }
+    }
+
+    /// rmcp has checked that the client declared the tasks extension; [`Tasks`](super::tasks::Tasks) checks that
+    /// the task is the caller's.
+    // https://modelcontextprotocol.io/seps/2663-tasks-extension
+    async fn get_task(
+        &self,
+        request: GetTaskParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<GetTaskResult, ErrorData> {
+        let task = self.tasks.get(&caller_of(&context), &request.task_id)?;
+        Ok(GetTaskResult::new(task))
+    }
+
+    async fn update_task(
+        &self,
+        request: UpdateTaskParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        let caller = caller_of(&context);
+        self.tasks
+            .update(&caller, &request.task_id, request.input_responses)
+    }
+
+    async fn cancel_task(
+        &self,
+        request: CancelTaskParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.tasks.cancel(&caller_of(&context), &request.task_id)
     }
 }

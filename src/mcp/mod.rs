@@ -9,12 +9,14 @@ pub mod catalog;
 pub mod dispatch;
 mod error;
 mod handler;
+mod notify;
 mod prompts;
 pub mod readings;
 mod resources;
 pub mod server;
 mod session_owners;
 pub mod system;
+mod tasks;
 #[cfg(test)]
 mod test_support;
 mod tools;
@@ -27,7 +29,9 @@ pub use catalog::{
 };
 pub use dispatch::DispatchSpan;
 pub use error::{CallError, InternalError};
+pub use notify::{ListChanges, SessionLogLevel, log_message};
 pub use server::{McpServer, ServerIdentity};
 pub use session_owners::SessionOwners;
 pub use system::SystemMonitor;
+pub use tasks::Tasks;
 pub use transport::{McpHttpService, McpHttpSettings, streamable_http_service};

@@ -6,7 +6,9 @@
 use std::sync::Arc;
 
 use super::catalog::Catalog;
+use super::notify::{ListChanges, SessionLogLevel};
 use super::system::SystemMonitor;
+use super::tasks::Tasks;
 
 // Old paths (`mcp::server::CallError`, `mcp::server::INSUFFICIENT_SCOPE`) keep working.
 pub use super::error::{CallError, INSUFFICIENT_SCOPE};
@@ -20,11 +22,15 @@ pub struct ServerIdentity {
 }
 
 /// The MCP server. Cheap to clone: rmcp makes one per session (or per request when stateless),
-/// and all clones share the catalogue.
+/// and all clones share the catalogue and the list-change fan-out.
 #[derive(Clone)]
 pub struct McpServer {
     pub(super) identity: Arc<ServerIdentity>,
     pub(super) catalog: Arc<Catalog>,
+    pub(super) list_changes: ListChanges,
+    pub(super) tasks: Tasks,
+    /// This session's `logging/setLevel` (fresh per session: [`Self::for_session`]).
+    pub(super) log_level: SessionLogLevel,
 }
 
 impl McpServer {
@@ -41,6 +47,18 @@ impl McpServer {
         Self {
             identity: Arc::new(identity),
             catalog,
+            list_changes: ListChanges::default(),
+            tasks: Tasks::default(),
+            log_level: SessionLogLevel::default(),
+        }
+    }
+
+    /// The handler for a new session (or stateless request): shared catalogue and fan-out, its
+    /// own log level.
+    pub(super) fn for_session(&self) -> Self {
+        Self {
+            log_level: SessionLogLevel::default(),
+            ..self.clone()
         }
     }
 

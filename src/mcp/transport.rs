@@ -10,22 +10,40 @@
 //!   that holds a session for a whole conversation is not sent back to `initialize`; every reply
 //!   is then an SSE stream. Each session is bound to the caller that opened it
 //!   ([`SessionOwners`]).
-//! - No SSE priming events: rmcp 3.11 starts streams with an empty-data event (SEP-1699) by
-//!   default, which clients before 2025-11-25 and strict gateways fail to parse. We keep no event
-//!   store, so resumption would not work anyway.
+//! - SSE priming events (SEP-1699) only for sessions that negotiated 2025-11-25 or later: each
+//!   POST's SSE stream then starts with an event that has an id, a `retry:` field and empty data,
+//!   so a client whose stream drops mid-call can reconnect with `GET` and `Last-Event-ID` and get
+//!   the rest from the session's in-memory cache (rmcp keeps the last events of each call's stream
+//!   while the call runs; we keep no event store, so nothing survives a restart or another
+//!   instance). Older peers get none: clients before 2025-11-25 and strict gateways fail to parse
+//!   the empty-data event. rmcp decides priming per session manager, when it creates a session and
+//!   before it reads `initialize`, so [`Sessions`] lets rmcp prime every call stream and removes
+//!   the priming events from the streams of every other session. The `initialize` reply and the
+//!   standalone `GET` stream are never primed (`sse_retry` off in the service config), and
+//!   stateless replies have no priming at all (rmcp primes them only with an event store).
 //! - A missing `MCP-Protocol-Version` header is tolerated (rmcp assumes 2025-03-26); an unknown
 //!   one is a 400.
 //! - Lenient `Accept`: rmcp demands that a POST lists both `application/json` and
 //!   `text/event-stream`. [`McpHttpService`] fills that in for clients that send no `Accept`, a
 //!   wildcard, or (when replies are JSON anyway) `application/json` alone.
 
+use std::collections::HashSet;
 use std::convert::Infallible;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
+use futures::{Stream, StreamExt};
 use http::header::{ACCEPT, HeaderMap, HeaderValue};
 use http::{Method, Request};
-use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::model::{
+    ClientJsonRpcMessage, JsonRpcResponse, ProtocolVersion, ServerJsonRpcMessage, ServerResult,
+};
+use rmcp::transport::streamable_http_server::session::local::{
+    LocalSessionManager, LocalSessionManagerError, SessionConfig,
+};
+use rmcp::transport::streamable_http_server::session::{
+    EventStore, RestoreOutcome, ServerSseMessage, SessionId, SessionManager,
+};
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 
 use super::server::McpServer;
@@ -39,7 +57,7 @@ pub struct McpHttpSettings {
     pub stateful: bool,
 }
 
-type Inner = StreamableHttpService<McpServer, LocalSessionManager>;
+type Inner = StreamableHttpService<McpServer, Sessions>;
 
 /// The tower service to `nest_service("/mcp", …)`: rmcp's Streamable HTTP service behind a
 /// lenient `Accept` check. Cloning it shares the sessions and the shutdown switch.
@@ -59,9 +77,12 @@ pub fn streamable_http_service(server: McpServer, settings: McpHttpSettings) -> 
         .with_sse_retry(None);
     let mut sessions = LocalSessionManager::default();
     sessions.session_config.keep_alive = Some(SESSION_IDLE_TIMEOUT);
-    sessions.session_config.sse_retry = None;
+    // Primes every call stream; `Sessions` keeps it only for sessions on 2025-11-25 or later.
+    sessions.session_config.sse_retry = Some(SessionConfig::DEFAULT_SSE_RETRY);
+    let sessions = Sessions::new(sessions);
     // rmcp asks for a fresh handler per session (or per request when stateless); clones are cheap.
-    let inner = StreamableHttpService::new(move || Ok(server.clone()), Arc::new(sessions), config);
+    let inner =
+        StreamableHttpService::new(move || Ok(server.for_session()), Arc::new(sessions), config);
     McpHttpService {
         inner,
         json_replies: !settings.stateful,
@@ -98,6 +119,134 @@ where
         let method = request.method().clone();
         widen_accept(&method, request.headers_mut(), self.json_replies);
         self.inner.call(request)
+    }
+}
+
+/// The first protocol revision whose clients must accept SSE priming events (SEP-1699).
+const PRIMING_SINCE: ProtocolVersion = ProtocolVersion::V_2025_11_25;
+
+/// rmcp's in-memory sessions, with SEP-1699 priming events left only on the streams of sessions
+/// that negotiated [`PRIMING_SINCE`] or later (see the module comment for why it takes a
+/// wrapper). A session whose `initialize` reply this wrapper did not see counts as older.
+#[derive(Debug)]
+pub struct Sessions {
+    inner: LocalSessionManager,
+    /// Sessions whose streams keep their priming events.
+    primed: Mutex<HashSet<SessionId>>,
+}
+
+impl Sessions {
+    fn new(inner: LocalSessionManager) -> Self {
+        Self {
+            inner,
+            primed: Mutex::default(),
+        }
+    }
+
+    fn primed(&self) -> std::sync::MutexGuard<'_, HashSet<SessionId>> {
+        self.primed.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// `stream` as rmcp made it for a primed session; without its priming events otherwise.
+    fn for_session(
+        &self,
+        id: &SessionId,
+        stream: impl Stream<Item = ServerSseMessage> + Send + Sync + 'static,
+    ) -> impl Stream<Item = ServerSseMessage> + Send + Sync + 'static {
+        if self.primed().contains(id) {
+            stream.left_stream()
+        } else {
+            // A priming event is the only kind without a JSON-RPC message.
+            stream
+                .filter(|event| std::future::ready(event.message.is_some()))
+                .right_stream()
+        }
+    }
+}
+
+/// Whether an `initialize` reply agreed on a revision whose clients take priming events.
+fn negotiated_priming(reply: &ServerJsonRpcMessage) -> bool {
+    matches!(
+        reply,
+        ServerJsonRpcMessage::Response(JsonRpcResponse {
+            result: ServerResult::InitializeResult(result),
+            ..
+        }) if result.protocol_version >= PRIMING_SINCE
+    )
+}
+
+impl SessionManager for Sessions {
+    type Error = LocalSessionManagerError;
+    type Transport = <LocalSessionManager as SessionManager>::Transport;
+
+    async fn create_session(&self) -> Result<(SessionId, Self::Transport), Self::Error> {
+        self.inner.create_session().await
+    }
+
+    async fn initialize_session(
+        &self,
+        id: &SessionId,
+        message: ClientJsonRpcMessage,
+    ) -> Result<ServerJsonRpcMessage, Self::Error> {
+        let reply = self.inner.initialize_session(id, message).await?;
+        if negotiated_priming(&reply) {
+            self.primed().insert(id.clone());
+        }
+        Ok(reply)
+    }
+
+    async fn has_session(&self, id: &SessionId) -> Result<bool, Self::Error> {
+        self.inner.has_session(id).await
+    }
+
+    async fn close_session(&self, id: &SessionId) -> Result<(), Self::Error> {
+        self.primed().remove(id);
+        self.inner.close_session(id).await
+    }
+
+    async fn create_stream(
+        &self,
+        id: &SessionId,
+        message: ClientJsonRpcMessage,
+    ) -> Result<impl Stream<Item = ServerSseMessage> + Send + Sync + 'static, Self::Error> {
+        let stream = self.inner.create_stream(id, message).await?;
+        Ok(self.for_session(id, stream))
+    }
+
+    async fn accept_message(
+        &self,
+        id: &SessionId,
+        message: ClientJsonRpcMessage,
+    ) -> Result<(), Self::Error> {
+        self.inner.accept_message(id, message).await
+    }
+
+    async fn create_standalone_stream(
+        &self,
+        id: &SessionId,
+    ) -> Result<impl Stream<Item = ServerSseMessage> + Send + Sync + 'static, Self::Error> {
+        let stream = self.inner.create_standalone_stream(id).await?;
+        Ok(self.for_session(id, stream))
+    }
+
+    async fn resume(
+        &self,
+        id: &SessionId,
+        last_event_id: String,
+    ) -> Result<impl Stream<Item = ServerSseMessage> + Send + Sync + 'static, Self::Error> {
+        let stream = self.inner.resume(id, last_event_id).await?;
+        Ok(self.for_session(id, stream))
+    }
+
+    async fn restore_session(
+        &self,
+        id: SessionId,
+    ) -> Result<RestoreOutcome<Self::Transport>, Self::Error> {
+        self.inner.restore_session(id).await
+    }
+
+    fn event_store(&self) -> Option<Arc<dyn EventStore>> {
+        self.inner.event_store()
     }
 }
 

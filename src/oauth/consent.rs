@@ -138,15 +138,21 @@ impl AuthServer {
         request: &AuthorizationRequest,
     ) -> anyhow::Result<String> {
         let requested = ScopeSet::parse(&request.scope).unwrap_or_default();
-        let (scope, _) = self.grantable(user_id, &requested).await?;
-        if scope.is_empty() && !requested.is_empty() {
+        let (allowed, withheld) = self.grantable(user_id, &requested).await?;
+        if allowed.is_empty() && !requested.is_empty() {
             anyhow::bail!("the scope policy withholds every requested scope from this user");
         }
+        // Unchanged, the scope keeps the order the client asked in.
+        let scope = if withheld.is_empty() {
+            request.scope.clone()
+        } else {
+            allowed.to_string()
+        };
         self.issue_code(CodeRequest {
             client_id: request.client_id.clone(),
             user_id: user_id.to_string(),
             redirect_uri: request.redirect_uri.clone(),
-            scope: scope.to_string(),
+            scope,
             resource: request.resource.clone(),
             code_challenge: request.code_challenge.clone(),
             code_challenge_method: request.code_challenge_method.clone(),

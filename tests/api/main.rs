@@ -13,6 +13,7 @@ mod catalog_seam;
 mod claude;
 mod cli;
 mod config;
+mod conformance_fixtures;
 mod consent;
 mod env_example;
 mod faults;

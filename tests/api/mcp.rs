@@ -4,7 +4,7 @@ use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::{Value, json};
 
 use crate::helpers::Engine;
-use crate::helpers::{CLAUDE, TEST_CLIENT, TestApp, spawn_app};
+use crate::helpers::{CLAUDE, TEST_CLIENT, TestApp, spawn_app, spawn_app_with};
 use crate::on_both_engines;
 
 /// POSTs one JSON-RPC message to `path` and returns the status, headers and JSON body.
@@ -472,3 +472,118 @@ async fn prompt_arguments_complete_behind_the_prompts_scopes(engine: Engine) {
     assert!(challenge(&headers).contains("system:monitor"));
 }
 on_both_engines!(prompt_arguments_complete_behind_the_prompts_scopes);
+
+/// The events of an SSE body, each as its `(field, value)` lines (comments dropped).
+fn sse_events(body: &str) -> Vec<Vec<(String, String)>> {
+    body.split("\n\n")
+        .map(|event| {
+            event
+                .lines()
+                .filter(|line| !line.is_empty() && !line.starts_with(':'))
+                .map(|line| {
+                    let (field, value) = line.split_once(':').unwrap_or((line, ""));
+                    (field.to_string(), value.trim_start().to_string())
+                })
+                .collect::<Vec<_>>()
+        })
+        .filter(|event| !event.is_empty())
+        .collect()
+}
+
+fn field<'a>(event: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    event
+        .iter()
+        .find(|(field, _)| field == name)
+        .map(|(_, value)| value.as_str())
+}
+
+/// A SEP-1699 priming event: an id, no JSON-RPC message.
+fn is_priming(event: &[(String, String)]) -> bool {
+    field(event, "id").is_some() && field(event, "data").unwrap_or_default().trim().is_empty()
+}
+
+/// Opens a stateful session on `version`; returns the SSE bodies of its `initialize` reply and
+/// of a `tools/list` reply.
+async fn session_streams(app: &TestApp, token: &str, version: &str) -> (String, String) {
+    let post = |message: Value, session: Option<&str>| {
+        let mut request = app
+            .http
+            .post(app.url("/mcp"))
+            .bearer_auth(token)
+            .header("Accept", "application/json, text/event-stream")
+            .json(&message);
+        if let Some(session) = session {
+            request = request
+                .header("Mcp-Session-Id", session)
+                .header("MCP-Protocol-Version", version);
+        }
+        request.send()
+    };
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": version, "capabilities": {},
+        "clientInfo": {"name": "test", "version": "1"}}});
+    let response = post(init, None).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let session = response.headers()["mcp-session-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let initialize_body = response.text().await.unwrap();
+    let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    let response = post(initialized, Some(&session)).await.unwrap();
+    assert_eq!(response.status(), 202);
+    let response = post(call(2, "tools/list", json!({})), Some(&session))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    (initialize_body, response.text().await.unwrap())
+}
+
+async fn stateful_streams_are_primed_only_for_sessions_on_2025_11_25(engine: Engine) {
+    let app = spawn_app_with(engine, |s| s.mcp.stateful = true)
+        .await
+        .unwrap();
+    let token = app
+        .client_credentials_token(CLAUDE, Some("mcp:tools"))
+        .await;
+
+    // A 2025-06-18 client (and any gateway in front of it) gets what it got before: every event
+    // carries a JSON-RPC message, and nothing says `retry:`.
+    let (initialize_body, list_body) = session_streams(&app, &token, "2025-06-18").await;
+    assert!(initialize_body.contains(r#""protocolVersion":"2025-06-18""#));
+    for body in [&initialize_body, &list_body] {
+        let events = sse_events(body);
+        assert!(!events.is_empty(), "{body}");
+        for event in &events {
+            assert!(!is_priming(event), "priming event for 2025-06-18: {body}");
+            assert_eq!(field(event, "retry"), None, "{body}");
+            let data = field(event, "data").unwrap();
+            assert!(serde_json::from_str::<Value>(data).is_ok(), "{body}");
+        }
+    }
+    assert!(list_body.contains(r#""tools":"#), "{list_body}");
+
+    // A 2025-11-25 client gets a priming event with an id and `retry:` first on each call's
+    // stream (SEP-1699), then the reply; `initialize` is answered as before.
+    let (initialize_body, list_body) = session_streams(&app, &token, "2025-11-25").await;
+    assert!(initialize_body.contains(r#""protocolVersion":"2025-11-25""#));
+    assert!(
+        sse_events(&initialize_body).iter().all(|e| !is_priming(e)),
+        "{initialize_body}"
+    );
+    let events = sse_events(&list_body);
+    assert!(is_priming(&events[0]), "{list_body}");
+    assert!(field(&events[0], "retry").is_some(), "{list_body}");
+    assert!(
+        events[1..].iter().all(|e| !is_priming(e)),
+        "one priming event: {list_body}"
+    );
+    assert!(list_body.contains(r#""tools":"#), "{list_body}");
+}
+on_both_engines!(stateful_streams_are_primed_only_for_sessions_on_2025_11_25);

@@ -176,3 +176,47 @@ async fn a_policy_naming_a_scope_nobody_declares_stops_start_up() {
         .expect("a typo in a policy must not leave the scope open");
     assert!(format!("{error:#}").contains("system:monitr"), "{error:#}");
 }
+
+async fn a_refresh_after_leaving_the_group_no_longer_carries_the_scope(engine: Engine) {
+    let app = spawn_app_with(engine, only_ops_may_grant_monitoring)
+        .await
+        .unwrap();
+    app.store
+        .set_user_groups("admin", "ops", mcp_oauth::storage::unix_now())
+        .await
+        .unwrap();
+    let page = to_consent(&app, &pairs(&request("e"))).await;
+    let answer = approve_only(&app, &page, &["mcp:resources", "system:monitor"]).await;
+    let query = query_of(&location(&answer).unwrap());
+    let (_, tokens) = app
+        .post_form(
+            "/oauth/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &query["code"]),
+                ("redirect_uri", CLAUDE_CALLBACK),
+                ("client_id", CLAUDE.0),
+                ("client_secret", CLAUDE.1),
+            ],
+        )
+        .await;
+    assert_eq!(tokens["scope"], "mcp:resources system:monitor");
+    app.store
+        .set_user_groups("admin", "", mcp_oauth::storage::unix_now())
+        .await
+        .unwrap();
+    let (status, refreshed) = app
+        .post_form(
+            "/oauth/token",
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+                ("client_id", CLAUDE.0),
+                ("client_secret", CLAUDE.1),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{refreshed}");
+    assert_eq!(refreshed["scope"], "mcp:resources", "{refreshed}");
+}
+on_both_engines!(a_refresh_after_leaving_the_group_no_longer_carries_the_scope);

@@ -59,6 +59,30 @@ impl AuthServer {
                 ));
             }
         };
+        // The scope policy as of now: a person who left the group that may grant a scope gets
+        // no new token carrying it (the grant keeps it, should they return).
+        let scope = match &grant.user_id {
+            Some(user_id) => {
+                let wanted = ScopeSet::parse(&scope).map_err(OAuthError::internal)?;
+                let (allowed, withheld) = self
+                    .grantable(user_id, &wanted)
+                    .await
+                    .map_err(OAuthError::internal)?;
+                if allowed.is_empty() && !wanted.is_empty() {
+                    return Err(OAuthError::new(
+                        ErrorCode::InvalidGrant,
+                        "the scope policy no longer lets this user grant this grant's scopes",
+                    ));
+                }
+                // Unchanged, the scope keeps the order the client knows.
+                if withheld.is_empty() {
+                    scope
+                } else {
+                    allowed.to_string()
+                }
+            }
+            None => scope,
+        };
         let audience = self.audience_for(request, Some(&grant.resource))?;
         let subject = grant.user_id.clone().unwrap_or_else(|| client.id.clone());
         let username = match &grant.user_id {
