@@ -3,12 +3,14 @@
 //! form, and continues at `/consent`. Every failure is an error page here, never a redirect
 //! to the MCP client.
 
+use axum::Extension;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
 use super::cookie::{session_cookie, with_cookie};
 use crate::config::{OidcProvider, Settings};
+use crate::http::client_address::ClientAddress;
 use crate::http::html::{PageError, error_page, see_other};
 use crate::http::state::AppState;
 use crate::oauth::sessions;
@@ -79,6 +81,7 @@ fn unavailable_page(provider: &OidcProvider) -> Response {
 pub async fn callback(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    Extension(client): Extension<ClientAddress>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
@@ -121,12 +124,14 @@ pub async fn callback(
         }
     };
     let session = sessions::log_in(&state.store, &session, &user.id).await?;
-    crate::audit::record(
+    let ip = client.ip.to_string();
+    crate::audit::record_from(
         &state.store,
         "user_login",
         None,
         Some(&user.id),
-        serde_json::json!({ "method": "oidc", "provider": id }),
+        Some(&ip),
+        serde_json::json!({ "ip": ip, "method": "oidc", "provider": id }),
     );
     let next = after_login(session.record.pending.is_some());
     Ok(with_cookie(see_other(next), &state.settings, &session))
