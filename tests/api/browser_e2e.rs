@@ -90,7 +90,7 @@ impl Drop for Driver {
 
 /// Screenshots are build artifacts in `target/screenshots/`; with `UPDATE_SCREENSHOTS=1`
 /// they also replace the committed copies the README shows (so plain runs leave git clean).
-fn save_screenshot(name: &str, png: &[u8]) {
+pub(crate) fn save_screenshot(name: &str, png: &[u8]) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut dirs = vec![root.join("target/screenshots")];
     if std::env::var("UPDATE_SCREENSHOTS").is_ok_and(|v| v == "1") {

@@ -9,7 +9,9 @@ use fantoccini::Locator;
 use sha2::Digest as _;
 
 use super::provider::{PROVIDER_PASSWORD, with_provider};
-use crate::browser_e2e::{CHROMEDRIVER, Driver, PATIENCE, hinted_scope, register_client};
+use crate::browser_e2e::{
+    CHROMEDRIVER, Driver, PATIENCE, hinted_scope, register_client, save_screenshot,
+};
 use crate::helpers::Engine;
 use crate::on_both_engines;
 
@@ -48,15 +50,17 @@ async fn a_headless_browser_signs_in_at_the_provider_and_lands_on_our_consent_pa
         .goto(&app.url(&format!("/oauth/authorize?{query}")))
         .await
         .expect("open the authorization URL");
-    browser
+    let button = browser
         .wait()
         .at_most(PATIENCE)
         .for_element(Locator::LinkText("Sign in with Test IdP"))
         .await
-        .expect("the provider's button on our login page")
-        .click()
-        .await
-        .expect("choose the provider");
+        .expect("the provider's button on our login page");
+    save_screenshot(
+        "login-upstream.png",
+        &browser.screenshot().await.expect("login screenshot"),
+    );
+    button.click().await.expect("choose the provider");
     let login = browser
         .wait()
         .at_most(PATIENCE)
