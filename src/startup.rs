@@ -16,6 +16,7 @@ use crate::mcp::{
     Catalog, McpHttpSettings, McpServer, ServerIdentity, SystemMonitor, streamable_http_service,
 };
 use crate::oauth::throttle::LoginThrottle;
+use crate::oauth::upstream::Upstream;
 use crate::oauth::{AuthServer, clients, users};
 use crate::storage::Store;
 
@@ -140,6 +141,7 @@ impl Application {
         let admission = http::Admission::per_core(settings.server.oauth_concurrency_per_core);
         // Counted in the database, so every instance on it shares one budget.
         let login_throttle = Arc::new(LoginThrottle::new(store.clone(), auth.clock.clone()));
+        let upstream = Upstream::new(&settings.login)?;
         let state = AppState::new(AppStateInner {
             settings,
             store,
@@ -147,6 +149,7 @@ impl Application {
             mcp,
             mcp_http,
             login_throttle,
+            upstream,
             rate_limits,
             trusted_proxies,
             admission,

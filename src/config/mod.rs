@@ -4,6 +4,7 @@
 mod clients;
 mod database;
 mod load;
+mod login;
 mod mcp;
 mod operations;
 mod print;
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 pub use clients::{ClientSettings, PinnedMetadataDocument, Registration};
 pub use database::DatabaseSettings;
 pub use load::Overrides;
+pub use login::{LoginSettings, OidcProvider, Provisioning};
 pub use mcp::McpSettings;
 pub use operations::{MaintenanceSettings, RateLimit, RateLimitSettings};
 pub use scopes::{ScopePolicyRule, ScopeSettings};
@@ -39,6 +41,7 @@ pub struct Settings {
     pub maintenance: MaintenanceSettings,
     pub telemetry: TelemetrySettings,
     pub bootstrap: BootstrapSettings,
+    pub login: LoginSettings,
     /// Who may grant which scope; absent means everyone may grant everything.
     #[serde(default)]
     pub scopes: ScopeSettings,
@@ -54,6 +57,7 @@ impl Settings {
         self.rate_limits.validate()?;
         self.maintenance.validate()?;
         self.telemetry.validate()?;
+        self.login.validate()?;
         self.scopes.validate()?;
         Ok(())
     }

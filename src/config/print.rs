@@ -35,6 +35,11 @@ fn toml_value(value: &serde_json::Value) -> String {
                 .collect();
             format!("{{ {} }}", inner.join(", "))
         }
+        // Arrays of tables (`[[login.oidc]]`) as arrays of inline tables.
+        serde_json::Value::Array(items) => {
+            let inner: Vec<String> = items.iter().map(toml_value).collect();
+            format!("[{}]", inner.join(", "))
+        }
         other => other.to_string(),
     }
 }

@@ -9,6 +9,7 @@ use crate::http::rate_limit::RateLimits;
 use crate::mcp::{McpHttpService, McpServer};
 use crate::oauth::AuthServer;
 use crate::oauth::throttle::LoginThrottle;
+use crate::oauth::upstream::Upstream;
 use crate::storage::Store;
 
 /// Everything a handler may need, behind one `Arc`: axum clones the state for every
@@ -40,6 +41,8 @@ pub struct AppStateInner {
     /// rmcp's Streamable HTTP service; `shutdown()` ends its streams when we stop.
     pub mcp_http: McpHttpService,
     pub login_throttle: Arc<LoginThrottle>,
+    /// The `[[login.oidc]]` providers and their discovered metadata.
+    pub upstream: Arc<Upstream>,
     pub rate_limits: RateLimits,
     pub trusted_proxies: Arc<TrustedProxies>,
     /// Bounds how many token, introspection and revocation calls run at once.

@@ -23,6 +23,7 @@ pub mod scope;
 pub mod sessions;
 pub mod throttle;
 pub mod token;
+pub mod upstream;
 pub mod users;
 
 use std::sync::Arc;

@@ -12,6 +12,7 @@ mod maintenance;
 mod revocations;
 mod sessions;
 pub mod sqlite_files;
+mod upstream_logins;
 mod users;
 mod writer;
 
@@ -32,6 +33,7 @@ pub use keys::SigningKeyRecord;
 pub use maintenance::Purgeable;
 pub use revocations::{EXPIRY_LEEWAY_SECS, RevokedToken};
 pub use sessions::SessionRecord;
+pub use upstream_logins::UpstreamLoginRecord;
 pub use users::UserRecord;
 pub use writer::AuditRow;
 

@@ -16,18 +16,18 @@ use crate::helpers::{
     ADMIN_PASSWORD, Engine, TestApp, free_loopback_port, spawn_app_at_public_url,
 };
 
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+pub(crate) const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
-const PATIENCE: Duration = Duration::from_secs(15);
+pub(crate) const PATIENCE: Duration = Duration::from_secs(15);
 
 /// chromedriver on a port of its own, killed when dropped (also when the test panics).
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     url: String,
 }
 
 impl Driver {
-    async fn start() -> Driver {
+    pub(crate) async fn start() -> Driver {
         let port = free_loopback_port();
         let child = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
@@ -53,7 +53,7 @@ impl Driver {
     }
 
     /// A headless Chromium session with a fresh profile in `profile`.
-    async fn session(&self, profile: &Path) -> Client {
+    pub(crate) async fn session(&self, profile: &Path) -> Client {
         let args = [
             "--headless",
             "--no-sandbox",
@@ -104,7 +104,7 @@ fn save_screenshot(name: &str, png: &[u8]) {
 }
 
 /// The scope the 401 challenge names: what a client following our hints asks for.
-async fn hinted_scope(app: &TestApp) -> String {
+pub(crate) async fn hinted_scope(app: &TestApp) -> String {
     let response = app
         .http
         .post(app.url("/mcp"))
@@ -124,7 +124,7 @@ async fn hinted_scope(app: &TestApp) -> String {
 }
 
 /// Registers a public client whose redirect URI is this server's own callback page.
-async fn register_client(app: &TestApp, redirect_uri: &str, scope: &str) -> String {
+pub(crate) async fn register_client(app: &TestApp, redirect_uri: &str, scope: &str) -> String {
     let response = app
         .http
         .post(app.url("/oauth/register"))

@@ -210,3 +210,64 @@ fn print_config_output_loads_back_as_a_config_file() {
     );
     assert_eq!(reloaded.metrics.bind, settings.metrics.bind);
 }
+
+/// `[[login.oidc]]` from a file (five lines), `login.password` from the environment.
+fn with_provider_file(extra: &str) -> anyhow::Result<Settings> {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    write!(
+        file,
+        "[[login.oidc]]\nid = \"corp\"\ndisplay_name = \"Corp SSO\"\n\
+         issuer = \"https://login.corp.example\"\nclient_id = \"mcp\"\n\
+         client_secret = \"oidc-client-secret-value\"\n{extra}"
+    )
+    .unwrap();
+    let overrides = Overrides {
+        config_file: Some(file.path().to_path_buf()),
+        ..Overrides::default()
+    };
+    Settings::load_from(&overrides, env(&[("MCP_OAUTH__LOGIN__PASSWORD", "false")]))
+}
+
+#[test]
+fn upstream_providers_load_from_the_file_with_defaults_and_their_secret_never_shows() {
+    let settings = with_provider_file("").unwrap();
+    assert!(
+        !settings.login.password,
+        "the simple keys come from the environment"
+    );
+    let corp = settings.login.provider("corp").unwrap();
+    assert_eq!(corp.scopes, ["openid", "email", "profile"]);
+    assert_eq!(corp.username_claim, "email");
+    assert_eq!(corp.provisioning, mcp_oauth::config::Provisioning::Auto);
+    let toml = settings.to_redacted_toml().unwrap();
+    for shown in [format!("{settings:?}"), toml.clone()] {
+        assert!(!shown.contains("oidc-client-secret-value"), "{shown}");
+    }
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    write!(file, "{toml}").unwrap();
+    let overrides = Overrides {
+        config_file: Some(file.path().to_path_buf()),
+        ..Overrides::default()
+    };
+    let reloaded = Settings::load_from(&overrides, env(&[])).unwrap();
+    assert_eq!(reloaded.login.oidc[0].issuer, corp.issuer);
+
+    for (extra, expect) in [
+        ("allowed_groups = [\"ops\"]", "needs groups_claim"),
+        ("scopes = [\"email\"]", "must include \"openid\""),
+        ("provisioning = \"sometimes\"", "provisioning"),
+        (
+            "[[login.oidc]]\nid = \"corp\"\ndisplay_name = \"Again\"\n\
+             issuer = \"https://other.example\"\nclient_id = \"x\"\nclient_secret = \"y\"",
+            "used twice",
+        ),
+        (
+            "[[login.oidc]]\nid = \"plain\"\ndisplay_name = \"Plain\"\n\
+             issuer = \"http://idp.example\"\nclient_id = \"x\"\nclient_secret = \"y\"",
+            "must be https",
+        ),
+    ] {
+        let error = with_provider_file(extra).unwrap_err();
+        assert!(format!("{error:#}").contains(expect), "{extra}: {error:#}");
+    }
+}

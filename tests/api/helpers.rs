@@ -279,6 +279,14 @@ pub async fn spawn_app_with_catalog(
 /// Starts the app on a fresh database at a real loopback port that is also its public URL, so
 /// a client following discovery (metadata, issuer, resource) reaches this very server.
 pub async fn spawn_app_at_public_url(engine: Engine) -> Option<TestApp> {
+    spawn_app_at_public_url_with(engine, |_| {}).await
+}
+
+/// [`spawn_app_at_public_url`] with settings adjusted first (`adjust` may run more than once).
+pub async fn spawn_app_at_public_url_with(
+    engine: Engine,
+    adjust: impl Fn(&mut Settings),
+) -> Option<TestApp> {
     let db = std::sync::Arc::new(TestDb::create(engine).await?);
     init_test_logging();
     // The port is free when reserved but could be taken before the app binds it: try again.
@@ -288,6 +296,7 @@ pub async fn spawn_app_at_public_url(engine: Engine) -> Option<TestApp> {
         let mut settings = test_settings(&db.url);
         settings.server.bind = std::net::SocketAddr::from(([127, 0, 0, 1], port));
         settings.server.public_url = format!("http://127.0.0.1:{port}");
+        adjust(&mut settings);
         match Application::build(settings.clone()).await {
             Ok(application) => return Some(start(application, settings, db)),
             Err(error) if attempts < 5 => {

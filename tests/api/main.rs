@@ -29,6 +29,7 @@ mod mcp_client;
 mod memory;
 mod metadata_documents;
 mod metrics;
+mod oidc;
 mod otel;
 mod pages;
 mod protected;

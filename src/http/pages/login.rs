@@ -10,11 +10,12 @@ use axum::response::Response;
 use super::cookie::{session_cookie, with_cookie};
 use super::forms::{FormBody, posted_form};
 use crate::http::client_address::ClientAddress;
-use crate::http::html::{PageError, page, see_other};
+use crate::http::html::{PageError, error_page, page, see_other};
 use crate::http::state::AppState;
 use crate::oauth::authorize::{AuthorizationRequest, redirect_origin};
 use crate::oauth::login::{self, LoginOutcome};
 use crate::oauth::sessions::{self, Session};
+use crate::oauth::upstream::ProviderButton;
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -22,6 +23,10 @@ struct LoginPage {
     csrf_token: String,
     error: Option<String>,
     client_name: Option<String>,
+    /// `login.password`: show the username and password form.
+    password: bool,
+    /// One "Sign in with …" button each (`[[login.oidc]]`).
+    providers: Vec<ProviderButton>,
 }
 
 /// The login form, naming the client when a request is waiting. The CSP allows the
@@ -51,6 +56,8 @@ async fn render(
         csrf_token: session.record.csrf_token.clone(),
         error: error.map(str::to_string),
         client_name,
+        password: state.settings.login.password,
+        providers: state.upstream.buttons(),
     };
     Ok(with_cookie(
         page(status, &view, &targets),
@@ -88,6 +95,13 @@ pub async fn submit(
     headers: HeaderMap,
     FormBody(body): FormBody,
 ) -> Result<Response, PageError> {
+    if !state.settings.login.password {
+        return Err(PageError::refused(error_page(
+            StatusCode::FORBIDDEN,
+            "Password sign-in is off",
+            "This server signs people in through their identity provider only.",
+        )));
+    }
     let (form, session) = posted_form(&state, &headers, &body).await?;
     let username = form.get("username").map_or("", |u| u.trim());
     let password = form.get("password").map_or("", String::as_str);
