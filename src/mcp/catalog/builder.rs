@@ -78,11 +78,7 @@ impl CatalogBuilder {
     #[must_use]
     pub fn tool(self, handler: impl ToolHandler, scopes: &[&str]) -> Self {
         let mut definition = handler.definition();
-        let title = definition
-            .title
-            .clone()
-            .unwrap_or_else(|| definition.name.to_string());
-        definition.title = Some(title.clone());
+        let title = settle_title(&mut definition.title, &definition.name);
         let name = definition.name.to_string();
         let item = Item::Tool(definition, Arc::new(handler));
         self.push(Kind::Tool, name, title, scopes, item)
@@ -92,11 +88,7 @@ impl CatalogBuilder {
     #[must_use]
     pub fn resource(self, handler: impl ResourceHandler, scopes: &[&str]) -> Self {
         let mut definition = handler.definition();
-        let title = definition
-            .title
-            .clone()
-            .unwrap_or_else(|| definition.name.clone());
-        definition.title = Some(title.clone());
+        let title = settle_title(&mut definition.title, &definition.name);
         let name = definition.uri.clone();
         let item = Item::Resource(definition, Arc::new(handler));
         self.push(Kind::Resource, name, title, scopes, item)
@@ -106,11 +98,7 @@ impl CatalogBuilder {
     #[must_use]
     pub fn resource_template(self, handler: impl ResourceTemplateHandler, scopes: &[&str]) -> Self {
         let mut definition = handler.definition();
-        let title = definition
-            .title
-            .clone()
-            .unwrap_or_else(|| definition.name.clone());
-        definition.title = Some(title.clone());
+        let title = settle_title(&mut definition.title, &definition.name);
         let name = definition.uri_template.clone();
         // A template that does not parse is reported by `build`; until then it matches nothing.
         let template = UriTemplate::parse(&name).unwrap_or_else(|_| UriTemplate::nothing());
@@ -122,11 +110,7 @@ impl CatalogBuilder {
     #[must_use]
     pub fn prompt(self, handler: impl PromptHandler, scopes: &[&str]) -> Self {
         let mut definition = handler.definition();
-        let title = definition
-            .title
-            .clone()
-            .unwrap_or_else(|| definition.name.clone());
-        definition.title = Some(title.clone());
+        let title = settle_title(&mut definition.title, &definition.name);
         let name = definition.name.clone();
         let item = Item::Prompt(definition, Arc::new(handler));
         self.push(Kind::Prompt, name, title, scopes, item)
@@ -207,4 +191,10 @@ fn is_tool_name(name: &str) -> bool {
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
+/// The title the consent page shows: the definition's own, else its name (and the definition
+/// then carries it too, so lists and the page agree).
+fn settle_title(title: &mut Option<String>, name: &str) -> String {
+    title.get_or_insert_with(|| name.to_owned()).clone()
 }
