@@ -6,6 +6,7 @@ pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod error;
+pub mod gateway;
 pub mod http;
 pub mod maintenance;
 pub mod mcp;

@@ -8,12 +8,14 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 use crate::config::{Secret, Settings};
+use crate::gateway::Gateway;
 use crate::http::client_address::TrustedProxies;
 use crate::http::rate_limit::RateLimits;
 use crate::http::{self, AppState, AppStateInner, mcp_policy};
 use crate::maintenance;
 use crate::mcp::{
-    Catalog, McpHttpSettings, McpServer, ServerIdentity, SystemMonitor, streamable_http_service,
+    Catalog, McpHttpSettings, McpServer, ScopeInfo, ServerIdentity, SystemMonitor,
+    streamable_http_service,
 };
 use crate::oauth::throttle::LoginThrottle;
 use crate::oauth::upstream::Upstream;
@@ -120,17 +122,20 @@ impl Application {
         let rate_limits = RateLimits::new(&settings.rate_limits)?;
         let trusted_proxies = Arc::new(TrustedProxies::from_settings(&settings)?);
         let settings = Arc::new(settings);
-        let catalog = Arc::new(catalog);
-        let auth = AuthServer::start(settings.clone(), store.clone(), Arc::clone(&catalog)).await?;
+        let catalog = with_custom_scopes(catalog, &settings)?;
+        let identity = ServerIdentity {
+            name: "mcp-oauth".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            instructions: Some(instructions(&catalog)),
+        };
+        let gateway = Gateway::new(&settings.mcp, catalog)?;
+        let auth =
+            AuthServer::start(settings.clone(), store.clone(), gateway.catalog().clone()).await?;
         tokio::spawn(auth.clone().sync_forever(Duration::from_secs(2)));
-        let mcp = McpServer::with_catalog(
-            ServerIdentity {
-                name: "mcp-oauth".into(),
-                version: env!("CARGO_PKG_VERSION").into(),
-                instructions: Some(instructions(&catalog)),
-            },
-            catalog,
-        );
+        gateway
+            .start(Duration::from_secs(settings.mcp.upstream_start_wait_secs))
+            .await;
+        let mcp = McpServer::with_catalog(identity, gateway.catalog().clone());
         let mcp_http = streamable_http_service(
             mcp.clone(),
             McpHttpSettings {
@@ -148,6 +153,7 @@ impl Application {
             auth,
             mcp,
             mcp_http,
+            gateway,
             login_throttle,
             upstream,
             rate_limits,
@@ -247,6 +253,7 @@ impl Application {
         for task in background {
             task.abort();
         }
+        self.state.gateway.stop().await;
         self.state.store.close().await;
         Ok(())
     }
@@ -273,6 +280,17 @@ pub async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutdown signal received; draining");
+}
+
+/// `catalog` plus the operator's `[[scopes.custom]]`.
+pub fn with_custom_scopes(catalog: Catalog, settings: &Settings) -> anyhow::Result<Catalog> {
+    let custom = settings.scopes.custom.iter().map(|scope| ScopeInfo {
+        name: scope.name.clone(),
+        description: scope.description.clone(),
+    });
+    catalog
+        .with_scopes(custom)
+        .context("scopes.custom: a scope is malformed or already declared")
 }
 
 /// What `initialize` tells a model about this server: the catalogue's names, by kind.

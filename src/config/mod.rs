@@ -13,6 +13,7 @@ mod secret;
 mod server;
 mod telemetry;
 mod tokens;
+mod upstreams;
 
 use serde::{Deserialize, Serialize};
 
@@ -22,11 +23,12 @@ pub use load::Overrides;
 pub use login::{LoginSettings, OidcProvider, Provisioning};
 pub use mcp::McpSettings;
 pub use operations::{MaintenanceSettings, RateLimit, RateLimitSettings};
-pub use scopes::{ScopePolicyRule, ScopeSettings};
+pub use scopes::{CustomScope, ScopePolicyRule, ScopeSettings};
 pub use secret::{BootstrapSettings, DatabaseUrl, Secret};
 pub use server::{LogFormat, MetricsSettings, ServerSettings, TlsSettings, parse_trusted_proxy};
 pub use telemetry::{OtlpProtocol, TelemetrySettings};
 pub use tokens::TokenSettings;
+pub use upstreams::{UpstreamSettings, UpstreamTransport, expand_env};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -53,6 +55,7 @@ impl Settings {
         self.server.validate()?;
         self.database.validate()?;
         self.tokens.validate()?;
+        self.mcp.validate()?;
         self.clients.validate()?;
         self.rate_limits.validate()?;
         self.maintenance.validate()?;

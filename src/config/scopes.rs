@@ -1,4 +1,5 @@
-//! Who may grant which scope: the `[[scopes.policy]]` rules. A scope no rule names may be
+//! Scopes declared in configuration (`[[scopes.custom]]`, for upstream MCP servers' tools) and
+//! who may grant which scope: the `[[scopes.policy]]` rules. A scope no rule names may be
 //! granted by anyone (the default); a scope some rules name only by the users and groups those
 //! rules list. Scope names are checked against the MCP catalogue when the server starts.
 
@@ -8,8 +9,20 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScopeSettings {
+    /// Scopes beyond the catalogue's, each with the sentence the consent page shows.
+    #[serde(default)]
+    pub custom: Vec<CustomScope>,
     #[serde(default)]
     pub policy: Vec<ScopePolicyRule>,
+}
+
+/// A scope declared in configuration (`[[scopes.custom]]`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct CustomScope {
+    pub name: String,
+    /// What the consent page says granting it allows.
+    pub description: String,
 }
 
 /// "Only these users and members of these groups may grant these scopes."

@@ -29,7 +29,7 @@ pub fn challenge(state: &AppState, error: Option<(&str, &str)>, scope: &str) -> 
 /// hint (the SDKs, Inspector, Claude) gets every tool, resource and prompt after one consent,
 /// where the person may untick what they do not want (MCP 2025-11-25 scope selection).
 fn catalogue_scopes(state: &AppState) -> String {
-    state.auth.catalog.scope_names().join(" ")
+    state.auth.catalog.current().scope_names().join(" ")
 }
 
 /// 401 for a missing or unusable token (RFC 6750 §3).

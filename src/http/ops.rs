@@ -20,17 +20,24 @@ async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// Ready: the database answers too.
+/// Ready: the database answers too. Upstream MCP servers are reported but do not decide: one
+/// that is down makes the status `degraded` (still 200), since everything else still works.
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    if state.store.ping().await {
-        (
-            StatusCode::OK,
-            Json(json!({ "status": "ready", "database": "ok" })),
-        )
+    let upstreams = state.gateway.status();
+    let all_up = upstreams.iter().all(|u| u.state == "up");
+    let mut body = if state.store.ping().await {
+        let status = if all_up { "ready" } else { "degraded" };
+        json!({ "status": status, "database": "ok" })
     } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({ "status": "unavailable", "database": "unreachable" })),
-        )
+        json!({ "status": "unavailable", "database": "unreachable" })
+    };
+    if !upstreams.is_empty() {
+        body["upstreams"] = json!(upstreams);
     }
+    let code = if body["database"] == "ok" {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (code, Json(body))
 }

@@ -63,6 +63,10 @@ fn refused(state: &AppState, error: &CallError, needed: &[String]) -> Response {
         CallError::InsufficientScope(_) => {
             insufficient_scope(state, needed, body("insufficient_scope"))
         }
+        // An upstream MCP server behind the gateway is down or too slow: a gateway's 502.
+        CallError::Unavailable(..) => {
+            (StatusCode::BAD_GATEWAY, Json(body("upstream_unavailable"))).into_response()
+        }
         CallError::Internal(detail) => {
             crate::error::OAuthError::internal(anyhow::anyhow!(detail.clone())).into_response()
         }

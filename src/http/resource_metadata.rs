@@ -20,7 +20,7 @@ async fn metadata(State(state): State<AppState>) -> Json<Value> {
     Json(json!({
         "resource": state.settings.mcp_resource(),
         "authorization_servers": [issuer],
-        "scopes_supported": state.auth.catalog.scope_names(),
+        "scopes_supported": state.auth.catalog.current().scope_names(),
         "bearer_methods_supported": ["header"],
         "resource_name": "mcp-oauth MCP server",
         "resource_documentation": format!("{issuer}/"),

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::config::Settings;
+use crate::gateway::Gateway;
 use crate::http::admission::Admission;
 use crate::http::client_address::TrustedProxies;
 use crate::http::rate_limit::RateLimits;
@@ -40,6 +41,8 @@ pub struct AppStateInner {
     pub mcp: McpServer,
     /// rmcp's Streamable HTTP service; `shutdown()` ends its streams when we stop.
     pub mcp_http: McpHttpService,
+    /// The upstream MCP servers behind `/mcp` (`[[mcp.upstreams]]`), for `/readyz`.
+    pub gateway: Gateway,
     pub login_throttle: Arc<LoginThrottle>,
     /// The `[[login.oidc]]` providers and their discovered metadata.
     pub upstream: Arc<Upstream>,

@@ -30,6 +30,10 @@ pub enum CallError {
     /// as it is.
     #[error("{}", .0.message)]
     Protocol(ErrorData),
+    /// An upstream MCP server (see `gateway`) is down, busy, too slow or misbehaving: the
+    /// upstream's name and a reason safe to show.
+    #[error("upstream {0} is unavailable: {1}")]
+    Unavailable(String, String),
     /// A server-side failure; the cause is for logs, not for clients.
     #[error("internal error: {0}")]
     Internal(InternalError),
@@ -87,6 +91,10 @@ impl From<CallError> for ErrorData {
                 Some(json!({ "error": "insufficient_scope", "scope": missing.join(" ") })),
             ),
             CallError::Protocol(data) => data,
+            CallError::Unavailable(upstream, why) => ErrorData::internal_error(
+                format!("Upstream {upstream} is unavailable: {why}"),
+                Some(json!({ "upstream": upstream })),
+            ),
             CallError::Internal(_) => ErrorData::internal_error("Internal error", None),
         }
     }

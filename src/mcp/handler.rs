@@ -269,7 +269,7 @@ impl ServerHandler for McpServer {
         context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
         let caller = caller_of(&context);
-        authorized_entry(&self.catalog, &caller, Kind::Resource, &request.uri)
+        authorized_entry(&self.catalog(), &caller, Kind::Resource, &request.uri)
             .map_err(protocol_error)?;
         Ok(())
     }

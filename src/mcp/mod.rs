@@ -24,12 +24,12 @@ mod transport;
 
 pub use caller::Caller;
 pub use catalog::{
-    BoxFuture, Catalog, CatalogBuilder, CatalogError, Kind, PromptGet, PromptHandler,
+    BoxFuture, Catalog, CatalogBuilder, CatalogError, Kind, LiveCatalog, PromptGet, PromptHandler,
     ResourceHandler, ResourceRead, ResourceTemplateHandler, ScopeInfo, ToolCall, ToolHandler,
 };
 pub use dispatch::DispatchSpan;
 pub use error::{CallError, InternalError};
-pub use notify::{ListChanges, SessionLogLevel, log_message};
+pub use notify::{ListChanges, SessionLogLevel, forward_log, log_message};
 pub use server::{McpServer, ServerIdentity};
 pub use session_owners::SessionOwners;
 pub use system::SystemMonitor;

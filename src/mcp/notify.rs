@@ -18,6 +18,33 @@ const LOGGER: &str = "mcp-oauth";
 /// only when its `_meta` names a `logLevel` at or below `level` (SEP-2575: none otherwise); a
 /// session at the level its last `logging/setLevel` chose (everything until then).
 pub async fn log_message(context: &RequestContext<RoleServer>, level: LoggingLevel, data: Value) {
+    if wants(context, level) {
+        let message = LoggingMessageNotificationParam::new(level, data).with_logger(LOGGER);
+        // A client that went away misses the message; the request goes on.
+        let _ = context.peer.notify_logging_message(message).await;
+    }
+}
+
+/// Passes an upstream MCP server's log message on to the caller of `context` under the same
+/// level rules, its logger named after the upstream (`time` or `time/its-logger`).
+pub async fn forward_log(
+    context: &RequestContext<RoleServer>,
+    upstream: &str,
+    message: LoggingMessageNotificationParam,
+) {
+    if wants(context, message.level) {
+        let logger = match &message.logger {
+            Some(theirs) => format!("{upstream}/{theirs}"),
+            None => upstream.to_owned(),
+        };
+        let forwarded =
+            LoggingMessageNotificationParam::new(message.level, message.data).with_logger(logger);
+        let _ = context.peer.notify_logging_message(forwarded).await;
+    }
+}
+
+/// Whether the client behind `context` wants log messages of `level`.
+fn wants(context: &RequestContext<RoleServer>, level: LoggingLevel) -> bool {
     let threshold = if context.meta.protocol_version().is_some() {
         context.meta.log_level()
     } else {
@@ -28,13 +55,7 @@ pub async fn log_message(context: &RequestContext<RoleServer>, level: LoggingLev
                 .unwrap_or(LoggingLevel::Debug),
         )
     };
-    match threshold {
-        Some(threshold) if rank(level) >= rank(threshold) => {}
-        _ => return,
-    }
-    let message = LoggingMessageNotificationParam::new(level, data).with_logger(LOGGER);
-    // A client that went away misses the message; the request goes on.
-    let _ = context.peer.notify_logging_message(message).await;
+    threshold.is_some_and(|threshold| rank(level) >= rank(threshold))
 }
 
 fn rank(level: LoggingLevel) -> u8 {

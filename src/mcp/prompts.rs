@@ -17,7 +17,7 @@ impl McpServer {
     pub fn list_prompts_for(&self, caller: &Caller) -> Result<Vec<Prompt>, CallError> {
         authorize(caller, &[Kind::Prompt.base_scope()])?;
         Ok(self
-            .catalog
+            .catalog()
             .entries_of(Kind::Prompt)
             .filter(|e| caller.has_all(&e.scopes))
             .filter_map(|e| match &e.item {
@@ -57,7 +57,8 @@ impl McpServer {
         request_state: Option<String>,
         context: Option<RequestContext<RoleServer>>,
     ) -> Result<GetPromptResponse, CallError> {
-        let entry = authorized_entry(&self.catalog, caller, Kind::Prompt, name)?;
+        let catalog = self.catalog();
+        let entry = authorized_entry(&catalog, caller, Kind::Prompt, name)?;
         let Item::Prompt(_, handler) = &entry.item else {
             return Err(CallError::UnknownPrompt(name.to_owned()));
         };
@@ -81,7 +82,8 @@ impl McpServer {
         argument: &str,
         prefix: &str,
     ) -> Result<Vec<String>, CallError> {
-        let entry = authorized_entry(&self.catalog, caller, Kind::Prompt, prompt)?;
+        let catalog = self.catalog();
+        let entry = authorized_entry(&catalog, caller, Kind::Prompt, prompt)?;
         Ok(match &entry.item {
             Item::Prompt(_, handler) => handler.complete(argument, prefix),
             _ => Vec::new(),
@@ -98,11 +100,11 @@ impl McpServer {
         prefix: &str,
     ) -> Result<Vec<String>, CallError> {
         authorize(caller, &[Kind::Resource.base_scope()])?;
-        let template = self
-            .catalog
+        let catalog = self.catalog();
+        let template = catalog
             .entries_of(Kind::Resource)
             .find(|e| e.name == uri)
-            .or_else(|| self.catalog.resource_for(uri));
+            .or_else(|| catalog.resource_for(uri));
         let Some(entry) = template else {
             return Err(CallError::UnknownResource(uri.to_owned()));
         };

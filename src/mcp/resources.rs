@@ -15,7 +15,7 @@ impl McpServer {
     pub fn list_resources_for(&self, caller: &Caller) -> Result<Vec<Resource>, CallError> {
         authorize(caller, &[Kind::Resource.base_scope()])?;
         Ok(self
-            .catalog
+            .catalog()
             .entries_of(Kind::Resource)
             .filter(|e| caller.has_all(&e.scopes))
             .filter_map(|e| match &e.item {
@@ -32,7 +32,7 @@ impl McpServer {
     ) -> Result<Vec<ResourceTemplate>, CallError> {
         authorize(caller, &[Kind::Resource.base_scope()])?;
         Ok(self
-            .catalog
+            .catalog()
             .entries_of(Kind::Resource)
             .filter(|e| caller.has_all(&e.scopes))
             .filter_map(|e| match &e.item {
@@ -70,7 +70,8 @@ impl McpServer {
         &self,
         read: ResourceRead,
     ) -> Result<ReadResourceResponse, CallError> {
-        let entry = authorized_entry(&self.catalog, &read.caller, Kind::Resource, &read.uri)?;
+        let catalog = self.catalog();
+        let entry = authorized_entry(&catalog, &read.caller, Kind::Resource, &read.uri)?;
         match &entry.item {
             Item::Resource(_, handler) => handler.read(read).await,
             Item::Template(_, template, handler) => {
@@ -89,7 +90,7 @@ impl McpServer {
         short_name: &str,
     ) -> Result<ReadResourceResult, CallError> {
         authorize(caller, &[Kind::Resource.base_scope()])?;
-        match self.catalog.resource_by_short_name(short_name) {
+        match self.catalog().resource_by_short_name(short_name) {
             Some(entry) => self.read_resource_for(caller, &entry.name).await,
             None => Err(CallError::UnknownResource(short_name.to_owned())),
         }

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use super::catalog::Catalog;
+use super::catalog::{Catalog, LiveCatalog};
 use super::notify::{ListChanges, SessionLogLevel};
 use super::system::SystemMonitor;
 use super::tasks::Tasks;
@@ -26,7 +26,7 @@ pub struct ServerIdentity {
 #[derive(Clone)]
 pub struct McpServer {
     pub(super) identity: Arc<ServerIdentity>,
-    pub(super) catalog: Arc<Catalog>,
+    pub(super) catalog: LiveCatalog,
     pub(super) list_changes: ListChanges,
     pub(super) tasks: Tasks,
     /// This session's `logging/setLevel` (fresh per session: [`Self::for_session`]).
@@ -40,14 +40,16 @@ impl McpServer {
     }
 
     pub fn with_monitor(identity: ServerIdentity, monitor: Arc<SystemMonitor>) -> Self {
-        Self::with_catalog(identity, Arc::new(Catalog::builtin(monitor)))
+        Self::with_catalog(identity, LiveCatalog::new(Catalog::builtin(monitor)))
     }
 
-    pub fn with_catalog(identity: ServerIdentity, catalog: Arc<Catalog>) -> Self {
+    /// Serves `catalog`; its replacements reach every session, and its list changes every
+    /// listening client.
+    pub fn with_catalog(identity: ServerIdentity, catalog: LiveCatalog) -> Self {
         Self {
             identity: Arc::new(identity),
+            list_changes: catalog.list_changes().clone(),
             catalog,
-            list_changes: ListChanges::default(),
             tasks: Tasks::default(),
             log_level: SessionLogLevel::default(),
         }
@@ -62,8 +64,8 @@ impl McpServer {
         }
     }
 
-    /// What this server offers and the scopes each item needs.
-    pub fn catalog(&self) -> &Arc<Catalog> {
-        &self.catalog
+    /// What this server offers right now and the scopes each item needs.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.catalog.current()
     }
 }

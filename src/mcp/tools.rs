@@ -24,7 +24,7 @@ pub(super) struct ToolRequest {
 impl McpServer {
     /// A tool's definition by name, whatever the caller; rmcp uses it to check request headers.
     pub(super) fn tool(&self, name: &str) -> Option<Tool> {
-        self.catalog.tool_definition(name).cloned()
+        self.catalog().tool_definition(name).cloned()
     }
 
     /// The tools `caller` may use; errors if it lacks `mcp:tools` altogether.
@@ -32,7 +32,7 @@ impl McpServer {
     pub fn list_tools_for(&self, caller: &Caller) -> Result<Vec<Tool>, CallError> {
         authorize(caller, &[Kind::Tool.base_scope()])?;
         Ok(self
-            .catalog
+            .catalog()
             .entries_of(Kind::Tool)
             .filter(|e| caller.has_all(&e.scopes))
             .filter_map(|e| match &e.item {
@@ -75,7 +75,8 @@ impl McpServer {
         caller: &Caller,
         request: ToolRequest,
     ) -> Result<CallToolResponse, CallError> {
-        let entry = authorized_entry(&self.catalog, caller, Kind::Tool, &request.name)?;
+        let catalog = self.catalog();
+        let entry = authorized_entry(&catalog, caller, Kind::Tool, &request.name)?;
         let Item::Tool(_, handler) = &entry.item else {
             return Err(CallError::UnknownTool(request.name));
         };

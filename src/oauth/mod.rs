@@ -32,7 +32,7 @@ use std::time::Duration;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::crypto;
-use crate::mcp::Catalog;
+use crate::mcp::LiveCatalog;
 use crate::storage::{self, Store};
 use crate::tokens::{KeyRing, RevocationList, VerifiedTokens};
 use scope::ScopeSet;
@@ -64,8 +64,9 @@ pub struct AuthServer {
     refresh_key: Arc<[u8; 32]>,
     /// "Now" for issuing and rotating tokens.
     pub clock: Clock,
-    /// The MCP catalogue: the scopes this server knows and what each unlocks.
-    pub catalog: Arc<Catalog>,
+    /// The MCP catalogue: the scopes this server knows and what each unlocks now (upstream
+    /// servers' tools come and go; the scopes do not).
+    pub catalog: LiveCatalog,
     /// The catalogue's scope names, for parsing requests.
     known_scopes: Arc<ScopeSet>,
     /// Who may grant which scope (`[[scopes.policy]]`).
@@ -77,9 +78,9 @@ impl AuthServer {
     pub async fn start(
         settings: Arc<Settings>,
         store: Store,
-        catalog: Arc<Catalog>,
+        catalog: LiveCatalog,
     ) -> anyhow::Result<Self> {
-        let known_scopes = Arc::new(ScopeSet::from_list(catalog.scope_names()));
+        let known_scopes = Arc::new(ScopeSet::from_list(catalog.current().scope_names()));
         let policy = Arc::new(policy::ScopePolicy::new(
             &settings.scopes.policy,
             &known_scopes,

@@ -87,7 +87,7 @@ pub(crate) async fn proceed(
         client_name: client.name,
         client_id: client.id,
         redirect_host: redirect_host(&request.redirect_uri),
-        scopes: describe(&state.auth.catalog, &request.scope, &withheld),
+        scopes: describe(&state.auth.catalog.current(), &request.scope, &withheld),
         any_grantable: !grantable.is_empty(),
         csrf_token: session.record.csrf_token.clone(),
         request_id: request.request_id.clone(),

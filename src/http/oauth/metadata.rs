@@ -31,7 +31,7 @@ pub async fn authorization_server(State(state): State<AppState>) -> Json<Value> 
         "token_endpoint_auth_methods_supported": auth_methods,
         "revocation_endpoint_auth_methods_supported": auth_methods,
         "introspection_endpoint_auth_methods_supported": auth_methods,
-        "scopes_supported": state.auth.catalog.scope_names(),
+        "scopes_supported": state.auth.catalog.current().scope_names(),
         "authorization_response_iss_parameter_supported": true,
         "client_id_metadata_document_supported": settings.clients.metadata_documents,
         "service_documentation": format!("{base}/"),

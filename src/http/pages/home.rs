@@ -21,7 +21,7 @@ struct HomePage {
 pub async fn show(State(state): State<AppState>) -> Response {
     let view = HomePage {
         mcp_url: state.settings.mcp_resource(),
-        scopes: state.auth.catalog.scope_names().join(" "),
+        scopes: state.auth.catalog.current().scope_names().join(" "),
     };
     page(StatusCode::OK, &view, &[])
 }

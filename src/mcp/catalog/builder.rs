@@ -139,12 +139,7 @@ impl CatalogBuilder {
     /// parse.
     pub fn build(self) -> Result<Catalog, CatalogError> {
         for (i, scope) in self.scopes.iter().enumerate() {
-            let valid = !scope.name.is_empty()
-                && scope
-                    .name
-                    .chars()
-                    .all(|c| c == '!' || ('#'..='[').contains(&c) || (']'..='~').contains(&c));
-            if !valid {
+            if !is_scope_name(&scope.name) {
                 return Err(CatalogError::MalformedScope(scope.name.clone()));
             }
             if self.scopes[..i].iter().any(|s| s.name == scope.name) {
@@ -181,12 +176,21 @@ impl CatalogBuilder {
         Ok(Catalog {
             scopes: self.scopes,
             entries: self.entries,
+            namespaces: Vec::new(),
         })
     }
 }
 
+/// RFC 6749 §3.3: a scope token is one or more of %x21 / %x23-5B / %x5D-7E.
+pub(super) fn is_scope_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c == '!' || ('#'..='[').contains(&c) || (']'..='~').contains(&c))
+}
+
 /// MCP 2025-11-25: tool names SHOULD be 1–128 characters of `A-Za-z0-9_-.`.
-fn is_tool_name(name: &str) -> bool {
+pub(super) fn is_tool_name(name: &str) -> bool {
     (1..=128).contains(&name.len())
         && name
             .chars()

@@ -6,7 +6,9 @@
 //! `scopes_supported` and the 401/403 challenges.
 
 mod builder;
+mod extend;
 mod handler;
+mod live;
 mod template;
 
 use std::fmt;
@@ -16,10 +18,12 @@ use rmcp::model::{Prompt, Resource, ResourceTemplate, Tool};
 use serde_json::Value;
 
 pub use builder::{CatalogBuilder, CatalogError};
+pub(crate) use extend::Namespace;
 pub use handler::{
     BoxFuture, PromptGet, PromptHandler, ResourceHandler, ResourceRead, ResourceTemplateHandler,
     ToolCall, ToolHandler,
 };
+pub use live::LiveCatalog;
 pub use template::UriTemplate;
 
 pub const MCP_TOOLS: &str = "mcp:tools";
@@ -120,6 +124,8 @@ impl fmt::Debug for Entry {
 pub struct Catalog {
     scopes: Vec<ScopeInfo>,
     entries: Vec<Entry>,
+    /// Name prefixes whose unknown items still need known scopes (upstream servers).
+    namespaces: Vec<Namespace>,
 }
 
 impl Catalog {
@@ -223,7 +229,18 @@ impl Catalog {
         };
         match item.as_deref().and_then(|name| self.lookup(kind, name)) {
             Some(found) => found.scopes.clone(),
-            None => vec![kind.base_scope().to_owned()],
+            None => {
+                let mut scopes = vec![kind.base_scope().to_owned()];
+                let namespaced = item.as_deref().filter(|_| kind != Kind::Resource);
+                if let Some(extra) = namespaced.and_then(|name| self.namespace_scopes(name)) {
+                    for scope in extra {
+                        if !scopes.contains(scope) {
+                            scopes.push(scope.clone());
+                        }
+                    }
+                }
+                scopes
+            }
         }
     }
 }
