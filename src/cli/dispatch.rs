@@ -55,7 +55,11 @@ pub async fn run_with_catalog(
             print!("{}", settings.to_redacted_toml()?);
             Ok(())
         }
-        Command::Clients(command) => clients::run(&settings, command, &catalog()?).await,
+        Command::Clients(command) => {
+            // A client may be given the operator's `[[scopes.custom]]` too.
+            let catalog = startup::with_custom_scopes(catalog()?, &settings)?;
+            clients::run(&settings, command, &catalog).await
+        }
         Command::Users(command) => users::run(&settings, command).await,
         Command::Keys(command) => keys::run(&settings, command).await,
         Command::Audit(AuditCommand::Tail { since, limit }) => {
