@@ -18,6 +18,7 @@ mod consent;
 mod env_example;
 mod faults;
 mod fuzz;
+mod gateway;
 mod group_commit;
 mod health;
 mod hostile;
