@@ -37,7 +37,8 @@ pub struct UpstreamSettings {
     pub command: Option<String>,
     #[serde(default)]
     pub args: Vec<String>,
-    /// Values may name environment variables: `"${GITHUB_TOKEN}"`.
+    /// Values may name environment variables: `"${GITHUB_TOKEN}"`. The child inherits only
+    /// HOME, PATH, the user, shell, terminal and locale from this process; the rest comes from here.
     #[serde(default)]
     pub env: BTreeMap<String, Secret>,
     #[serde(default)]

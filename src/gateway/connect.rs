@@ -159,11 +159,25 @@ pub(super) async fn connect(
     }
 }
 
+/// The variables a stdio upstream inherits from this process (as MCP clients do: HOME, PATH,
+/// the user and the locale); everything else it gets only from its `env` setting.
+const INHERITED_ENV: [&str; 10] = [
+    "HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER", "LANG", "LC_ALL", "TMPDIR", "TZ",
+];
+
 /// Starts the stdio child in its own process group, its stderr copied into our log.
 fn spawn(upstream: &Upstream) -> anyhow::Result<Child> {
     let settings = &upstream.settings;
     let program = expand_env(settings.command.as_deref().unwrap_or_default())?;
     let mut command = Command::new(&program);
+    // Only what a program needs to run, then the configured variables: our own environment
+    // (database URL, keys, passwords) is not the upstream's business.
+    command.env_clear();
+    for (name, value) in std::env::vars_os() {
+        if name.to_str().is_some_and(|n| INHERITED_ENV.contains(&n)) {
+            command.env(name, value);
+        }
+    }
     for arg in &settings.args {
         command.arg(expand_env(arg)?);
     }

@@ -8,6 +8,7 @@
 //! No axum here; `/readyz` reads [`Gateway::status`].
 
 mod connect;
+mod list;
 mod offer;
 mod subject;
 mod supervise;

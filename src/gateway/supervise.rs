@@ -13,6 +13,7 @@ use tokio::sync::watch;
 
 use super::Shared;
 use super::connect::{Connection, connect};
+use super::list::{ListKind, list};
 use super::offer::{self, Lists};
 use super::upstream::{Link, Upstream};
 
@@ -147,25 +148,31 @@ async fn refresh(shared: &Arc<Shared>, upstream: &Arc<Upstream>, peer: &Peer<Rol
     let offers = |check: fn(&rmcp::model::ServerCapabilities) -> bool| {
         capabilities.as_ref().is_some_and(check)
     };
+    let mut left_out = Vec::new();
     let listed = tokio::time::timeout(timeout, async {
         let mut lists = Lists::default();
         if offers(|c| c.tools.is_some()) {
-            lists.tools = peer.list_all_tools().await?;
+            lists.tools = list(peer, ListKind::Tools, &mut left_out).await?;
         }
+        // A server that fails these still offers its tools.
         if upstream.settings.resources && offers(|c| c.resources.is_some()) {
-            lists.resources = peer.list_all_resources().await.unwrap_or_default();
-            lists.templates = peer.list_all_resource_templates().await.unwrap_or_default();
+            let resources = list(peer, ListKind::Resources, &mut left_out).await;
+            lists.resources = resources.unwrap_or_default();
+            let templates = list(peer, ListKind::Templates, &mut left_out).await;
+            lists.templates = templates.unwrap_or_default();
         }
         if upstream.settings.prompts && offers(|c| c.prompts.is_some()) {
-            lists.prompts = peer.list_all_prompts().await.unwrap_or_default();
+            lists.prompts = list(peer, ListKind::Prompts, &mut left_out)
+                .await
+                .unwrap_or_default();
         }
         Ok::<_, rmcp::ServiceError>(lists)
     })
     .await;
     match listed {
         Ok(Ok(lists)) => {
-            let (entries, left_out) = offer::entries(upstream, lists);
-            for item in left_out {
+            let (entries, skipped) = offer::entries(upstream, lists);
+            for item in left_out.iter().chain(&skipped) {
                 tracing::warn!(upstream = %upstream.name(), "left out: {item}");
             }
             *upstream

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::browser::to_consent;
+use crate::dynamic_client::token_for;
 use crate::helpers::{Engine, TestApp, spawn_app_with_catalog};
 use crate::on_both_engines;
 
@@ -54,44 +55,6 @@ fn team_catalog() -> Catalog {
         .tool(InvoiceLookup, &["billing:read"])
         .build()
         .expect("a valid declaration")
-}
-
-/// A client registered the way MCP clients do (RFC 7591), and a token for `scope` from it.
-async fn token_for(app: &TestApp, scope: &str) -> String {
-    let registered: Value = app
-        .http
-        .post(app.url("/oauth/register"))
-        .json(&json!({
-            "client_name": "Billing assistant",
-            "redirect_uris": [REDIRECT],
-            "token_endpoint_auth_method": "none",
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let client_id = registered["client_id"].as_str().expect("client_id");
-    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(VERIFIER.as_bytes()));
-    let code = app
-        .issue_code(client_id, REDIRECT, scope, Some((&challenge, "S256")))
-        .await;
-    let (status, body) = app
-        .post_form(
-            "/oauth/token",
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", REDIRECT),
-                ("client_id", client_id),
-                ("code_verifier", VERIFIER),
-            ],
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body["scope"].as_str(), Some(scope), "{body}");
-    body["access_token"].as_str().expect("token").to_owned()
 }
 
 async fn rpc(app: &TestApp, token: Option<&str>, method: &str, params: Value) -> reqwest::Response {

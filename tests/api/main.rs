@@ -15,6 +15,7 @@ mod cli;
 mod config;
 mod conformance_fixtures;
 mod consent;
+mod dynamic_client;
 mod env_example;
 mod faults;
 mod fuzz;
