@@ -3,6 +3,7 @@
 //! plus two of ours, a hostile stdio server and a recording HTTP server on the Python SDK.
 //! This file is their shared kit: installing the upstreams, describing them, tokens and calls.
 
+mod clients;
 mod everything;
 mod hostile;
 mod passthrough;
