@@ -1,5 +1,6 @@
 //! Listing an upstream leniently, page by page and item by item: one malformed tool (or an
-//! endless cursor) costs that item, not everything the upstream offers.
+//! endless cursor) costs that item, not everything the upstream offers; and what was left out,
+//! logged only when it changes.
 //! MCP lists: <https://modelcontextprotocol.io/specification/2025-11-25/server/tools#listing-tools>
 
 use rmcp::model::{ClientRequest, PaginatedRequestParams, RequestOptionalParam};
@@ -7,8 +8,8 @@ use rmcp::service::{Peer, RoleClient, ServiceError};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::offer::MAX_ITEMS;
-
+/// At most this many items of each kind are taken from one upstream; the rest are reported.
+pub(super) const MAX_ITEMS: usize = 1000;
 /// At most this many pages of one kind are read from an upstream.
 const MAX_PAGES: usize = 100;
 /// How much of a malformed item's name the log shows.
@@ -121,4 +122,49 @@ fn shown_name(item: &Value) -> String {
         shown.push('…');
     }
     format!("{shown:?}")
+}
+
+/// What was last logged as left out, so each refresh logs only news.
+#[derive(Default)]
+pub(super) struct Reported(std::sync::Mutex<Vec<String>>);
+
+impl Reported {
+    /// Remembers `now`; whether it differs from what was remembered before.
+    pub(super) fn changed(&self, now: &[String]) -> bool {
+        let mut last = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let changed = *last != now;
+        if changed {
+            *last = now.to_vec();
+        }
+        changed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn left_out_items_are_reported_again_only_when_they_change() {
+        let reported = Reported::default();
+        let once = vec!["tool \"bad name\" (malformed: …)".to_owned()];
+        assert!(reported.changed(&once));
+        assert!(!reported.changed(&once), "the same list again is not news");
+        assert!(reported.changed(&[]), "fixed upstream");
+        assert!(!reported.changed(&[]));
+    }
+
+    #[test]
+    fn a_malformed_items_name_is_shown_cut_short_and_quoted() {
+        let long = "x".repeat(300);
+        let shown = shown_name(&json!({ "name": long }));
+        assert_eq!(shown, format!("\"{}…\"", "x".repeat(NAME_SHOWN)));
+        assert_eq!(shown_name(&json!({"uri": "demo://a"})), "\"demo://a\"");
+        assert_eq!(shown_name(&json!(42)), "\"(unnamed)\"");
+    }
 }

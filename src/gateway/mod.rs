@@ -22,6 +22,7 @@ use tokio::sync::watch;
 
 use crate::config::McpSettings;
 use crate::mcp::catalog::{Catalog, LiveCatalog, Namespace};
+use list::Reported;
 use upstream::{Link, Upstream};
 
 /// What `/readyz` says about one upstream.
@@ -42,6 +43,7 @@ pub(crate) struct Shared {
     base: Catalog,
     live: LiveCatalog,
     upstreams: Vec<Arc<Upstream>>,
+    skipped: Reported,
 }
 
 impl Shared {
@@ -49,8 +51,10 @@ impl Shared {
     fn rebuild(&self) {
         let entries = self.upstreams.iter().flat_map(|u| u.offered()).collect();
         let (next, skipped) = self.base.with_entries(entries);
-        for item in skipped {
-            tracing::warn!("an upstream item is not offered: {item}");
+        if self.skipped.changed(&skipped) {
+            for item in skipped {
+                tracing::warn!("an upstream item is not offered: {item}");
+            }
         }
         self.live.replace(next);
     }
@@ -92,6 +96,7 @@ impl Gateway {
                 live: LiveCatalog::new(base.clone()),
                 base,
                 upstreams,
+                skipped: Reported::default(),
             }),
             stop: watch::channel(false).0,
         })

@@ -12,6 +12,7 @@ use rmcp::model::{
     Tool,
 };
 
+use super::list::MAX_ITEMS;
 use super::upstream::Upstream;
 use crate::mcp::catalog::Entry;
 use crate::mcp::{
@@ -19,8 +20,6 @@ use crate::mcp::{
     ResourceTemplateHandler, ToolCall, ToolHandler,
 };
 
-/// At most this many items of each kind are taken from one upstream; the rest are reported.
-pub(super) const MAX_ITEMS: usize = 1000;
 /// Titles longer than this are cut for the consent page.
 const TITLE_MAX: usize = 200;
 

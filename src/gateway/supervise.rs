@@ -172,8 +172,11 @@ async fn refresh(shared: &Arc<Shared>, upstream: &Arc<Upstream>, peer: &Peer<Rol
     match listed {
         Ok(Ok(lists)) => {
             let (entries, skipped) = offer::entries(upstream, lists);
-            for item in left_out.iter().chain(&skipped) {
-                tracing::warn!(upstream = %upstream.name(), "left out: {item}");
+            left_out.extend(skipped);
+            if upstream.left_out.changed(&left_out) {
+                for item in &left_out {
+                    tracing::warn!(upstream = %upstream.name(), "left out: {item}");
+                }
             }
             *upstream
                 .offered

@@ -18,6 +18,8 @@ use crate::config::UpstreamSettings;
 use crate::mcp::catalog::Entry;
 use crate::mcp::{CallError, Caller};
 
+use super::list::Reported;
+
 /// The `_meta` key the subject travels under to the HTTP client, which turns it into the
 /// configured header (and removes it): see `subject.rs`.
 pub(super) const SUBJECT_META: &str = "io.github.mcp-oauth/subject";
@@ -49,6 +51,8 @@ pub(crate) struct Upstream {
     /// Woken by the upstream's `list_changed`; the supervisor then lists again.
     pub(super) lists_changed: Notify,
     pub(super) restarts: AtomicU64,
+    /// What its lists last left out (logged when that changes).
+    pub(super) left_out: Reported,
 }
 
 impl Upstream {
@@ -61,6 +65,7 @@ impl Upstream {
             waiting: Mutex::default(),
             lists_changed: Notify::new(),
             restarts: AtomicU64::new(0),
+            left_out: Reported::default(),
         }
     }
 

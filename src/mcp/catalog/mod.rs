@@ -77,6 +77,19 @@ pub(crate) enum Item {
     Prompt(Prompt, Arc<dyn PromptHandler>),
 }
 
+impl Item {
+    /// The definition as clients receive it in a list.
+    pub(crate) fn definition_json(&self) -> Value {
+        let definition = match self {
+            Item::Tool(tool, _) => serde_json::to_value(tool),
+            Item::Resource(resource, _) => serde_json::to_value(resource),
+            Item::Template(template, _, _) => serde_json::to_value(template),
+            Item::Prompt(prompt, _) => serde_json::to_value(prompt),
+        };
+        definition.unwrap_or_default()
+    }
+}
+
 /// One tool, resource (or resource template) or prompt: `name` is the tool or prompt name, the
 /// resource URI or the URI template.
 #[derive(Clone)]
