@@ -12,18 +12,22 @@ use super::{add_upstream, call, everything_js, quoted, readyz, rpc, text, token_
 use crate::browser::{pkce_pair, to_consent};
 use crate::dynamic_client::register_public;
 use crate::helpers::{Engine, TestApp, spawn_app_with};
+use crate::metrics::{sample, scrape};
 use crate::on_both_engines;
 
 pub const SCOPE: &str = "everything:use";
+/// What `tool_scopes` asks for `get-tiny-image` instead of [`SCOPE`].
+const IMAGES: &str = "everything:images";
 
 pub fn over_stdio(settings: &mut Settings, script: &Path, extra: &str) {
     let toml = format!(
         "name = \"everything\"\ntransport = \"stdio\"\ncommand = \"node\"\n\
          args = [{}, \"stdio\"]\nenv = {{ GREETING = \"from-config\" }}\n\
-         scopes = [\"{SCOPE}\"]\ndeny = [\"toggle-simulated-logging\"]\n{extra}",
+         scopes = [\"{SCOPE}\"]\ndeny = [\"toggle-simulated-logging\"]\n\
+         tool_scopes = {{ \"get-tiny-image\" = [\"{IMAGES}\"] }}\n{extra}",
         quoted(script)
     );
-    add_upstream(settings, &[SCOPE], &toml);
+    add_upstream(settings, &[SCOPE, IMAGES], &toml);
 }
 
 async fn server_everything_over_stdio_is_offered_only_under_its_scope(engine: Engine) {
@@ -92,6 +96,31 @@ async fn server_everything_over_stdio_is_offered_only_under_its_scope(engine: En
     )
     .await;
     assert!(denied["error"].is_object(), "{denied}");
+    // `tool_scopes`: this one tool needs its own scope instead of the upstream's.
+    assert!(
+        !names.iter().any(|n| n == "everything__get-tiny-image"),
+        "{names:?}"
+    );
+    let (status, _, challenge) = rpc(
+        &app,
+        &token,
+        "tools/call",
+        json!({"name": "everything__get-tiny-image", "arguments": {}}),
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert!(challenge.contains(IMAGES), "{challenge}");
+    let images = token_for(&app, &format!("mcp:tools {IMAGES}")).await;
+    let (_, body, _) = rpc(&app, &images, "tools/list", json!({})).await;
+    let theirs = tool_names(&body);
+    assert!(
+        theirs.iter().any(|n| n == "everything__get-tiny-image"),
+        "{theirs:?}"
+    );
+    assert!(
+        !theirs.iter().any(|n| n == "everything__get-sum"),
+        "{theirs:?}"
+    );
 
     let (_, listed, _) = rpc(&app, &token, "resources/list", json!({})).await;
     let uri = "demo://resource/static/document/architecture.md";
@@ -244,6 +273,7 @@ async fn a_call_slower_than_the_upstream_timeout_is_cut_off(engine: Engine) {
         .await
         .unwrap();
     let token = token_for(&app, &format!("mcp:tools {SCOPE}")).await;
+    let before = scrape(&app).await;
     let started = std::time::Instant::now();
     let slow = call(
         &app,
@@ -263,6 +293,32 @@ async fn a_call_slower_than_the_upstream_timeout_is_cut_off(engine: Engine) {
         text(&sum),
         "The sum of 1 and 1 is 2.",
         "the upstream still answers: {sum}"
+    );
+    // Per upstream: calls by outcome, and their latency. The recorder is process-wide and
+    // other tests use this upstream's name too, so only growth is asserted.
+    let after = scrape(&app).await;
+    let moved = |name: &str, labels: &[(&str, &str)]| {
+        sample(&after, name, labels) - sample(&before, name, labels)
+    };
+    let calls = |outcome| {
+        [
+            ("upstream", "everything"),
+            ("method", "tools/call"),
+            ("outcome", outcome),
+        ]
+    };
+    assert!(
+        moved("mcp_upstream_requests_total", &calls("ok")) >= 1.0,
+        "{after}"
+    );
+    assert!(
+        moved("mcp_upstream_requests_total", &calls("unavailable")) >= 1.0,
+        "{after}"
+    );
+    let latency = [("upstream", "everything")];
+    assert!(
+        moved("mcp_upstream_request_duration_seconds_count", &latency) >= 2.0,
+        "{after}"
     );
 }
 

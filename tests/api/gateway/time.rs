@@ -86,6 +86,7 @@ async fn a_killed_upstream_is_reported_degraded_and_restarted(engine: Engine) {
     assert_eq!(body["result"]["isError"], false, "{status} {body}");
     kill_child(zone);
     let mut saw_down = false;
+    let mut saw_degraded = false;
     let mut answered = None;
     for _ in 0..120 {
         let (status, body, _) = rpc(&app, &granted, "tools/call", call.clone()).await;
@@ -95,6 +96,14 @@ async fn a_killed_upstream_is_reported_degraded_and_restarted(engine: Engine) {
             .is_some_and(|m| m.starts_with("Upstream time is unavailable"))
         {
             saw_down = true;
+            // Ready, but not all there: still 200, with the detail.
+            let response = app.http.get(app.url("/readyz")).send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            let ready: serde_json::Value = response.json().await.unwrap();
+            if ready["status"] == "degraded" {
+                assert_ne!(ready["upstreams"][0]["state"], "up", "{ready}");
+                saw_degraded = true;
+            }
         } else if saw_down && body["result"]["isError"] == false {
             answered = Some(body);
             break;
@@ -102,6 +111,7 @@ async fn a_killed_upstream_is_reported_degraded_and_restarted(engine: Engine) {
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     assert!(saw_down, "calls while it was down got the clear error");
+    assert!(saw_degraded, "/readyz said degraded while it was down");
     assert!(
         answered.is_some(),
         "the upstream was restarted and answers again"
