@@ -84,15 +84,7 @@ async fn a_teams_tool_declared_once_is_listed_callable_and_advertised_with_its_s
         "/.well-known/oauth-authorization-server",
         "/.well-known/oauth-protected-resource/mcp",
     ] {
-        let metadata: Value = app
-            .http
-            .get(app.url(path))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let metadata = app.get_json(path).await;
         let supported = metadata["scopes_supported"].as_array().expect(path);
         assert!(
             supported.contains(&json!("billing:read")),

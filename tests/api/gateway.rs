@@ -167,14 +167,7 @@ pub fn tool_names(body: &Value) -> Vec<String> {
 }
 
 pub async fn readyz(app: &TestApp) -> Value {
-    app.http
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    app.get_json("/readyz").await
 }
 
 /// A process the test started (an HTTP upstream), killed with the test.

@@ -149,6 +149,12 @@ impl TestApp {
         format!("{}{}", self.address, path)
     }
 
+    /// GETs `path` and returns its JSON body, whatever the status.
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        let response = self.http.get(self.url(path)).send().await.expect("request");
+        response.json().await.expect("a JSON body")
+    }
+
     /// POSTs a form and returns the status and JSON body (Null when the body is empty).
     pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> (u16, serde_json::Value) {
         let response = self

@@ -15,7 +15,7 @@ use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use serde_json::{Value, json};
 
-use super::everything::{SCOPE, over_stdio};
+use super::everything::{SCOPE, stdio_app};
 use super::{Spawned, add_upstream, call, everything_js, readyz, text, token_for};
 use crate::helpers::{Engine, free_loopback_port, spawn_app_with};
 use crate::on_both_engines;
@@ -128,15 +128,9 @@ impl rmcp::ClientHandler for Progress {
 }
 
 async fn progress_from_an_upstream_reaches_the_caller_under_its_own_token(engine: Engine) {
-    let Some(script) = everything_js() else {
+    let Some(app) = stdio_app(engine, "", |s| s.mcp.stateful = true).await else {
         return;
     };
-    let app = spawn_app_with(engine, |s| {
-        over_stdio(s, &script, "");
-        s.mcp.stateful = true;
-    })
-    .await
-    .unwrap();
     let token = token_for(&app, &format!("mcp:tools {SCOPE}")).await;
     let progress = Progress::default();
     let transport = StreamableHttpClientTransport::from_config(

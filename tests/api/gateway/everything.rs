@@ -19,7 +19,7 @@ pub const SCOPE: &str = "everything:use";
 /// What `tool_scopes` asks for `get-tiny-image` instead of [`SCOPE`].
 const IMAGES: &str = "everything:images";
 
-pub fn over_stdio(settings: &mut Settings, script: &Path, extra: &str) {
+fn over_stdio(settings: &mut Settings, script: &Path, extra: &str) {
     let toml = format!(
         "name = \"everything\"\ntransport = \"stdio\"\ncommand = \"node\"\n\
          args = [{}, \"stdio\"]\nenv = {{ GREETING = \"from-config\" }}\n\
@@ -30,27 +30,32 @@ pub fn over_stdio(settings: &mut Settings, script: &Path, extra: &str) {
     add_upstream(settings, &[SCOPE, IMAGES], &toml);
 }
 
+/// The app with server-everything over stdio (`extra`: more TOML for its entry; `adjust`: any
+/// other setting); `None` when the upstream cannot be installed on this machine.
+pub async fn stdio_app(
+    engine: Engine,
+    extra: &str,
+    adjust: impl FnOnce(&mut Settings),
+) -> Option<TestApp> {
+    let script = everything_js()?;
+    let app = spawn_app_with(engine, |s| {
+        over_stdio(s, &script, extra);
+        adjust(s);
+    })
+    .await;
+    Some(app.unwrap())
+}
+
 async fn server_everything_over_stdio_is_offered_only_under_its_scope(engine: Engine) {
-    let Some(script) = everything_js() else {
+    let Some(app) = stdio_app(engine, "", |_| {}).await else {
         return;
     };
-    let app = spawn_app_with(engine, |s| over_stdio(s, &script, ""))
-        .await
-        .unwrap();
     assert_eq!(readyz(&app).await["upstreams"][0]["state"], "up");
     for document in [
         "/.well-known/oauth-authorization-server",
         "/.well-known/oauth-protected-resource/mcp",
     ] {
-        let metadata: Value = app
-            .http
-            .get(app.url(document))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let metadata = app.get_json(document).await;
         assert!(
             metadata["scopes_supported"]
                 .as_array()
@@ -188,12 +193,9 @@ async fn consent_page(app: &TestApp) -> String {
 }
 
 async fn the_consent_page_lists_the_upstream_tools_each_scope_unlocks(engine: Engine) {
-    let Some(script) = everything_js() else {
+    let Some(app) = stdio_app(engine, "", |_| {}).await else {
         return;
     };
-    let app = spawn_app_with(engine, |s| over_stdio(s, &script, ""))
-        .await
-        .unwrap();
     let page = consent_page(&app).await;
     let section = &page[page.find(SCOPE).expect("the scope is shown")..];
     for tool in [
@@ -209,11 +211,7 @@ async fn the_consent_page_lists_the_upstream_tools_each_scope_unlocks(engine: En
 }
 
 async fn the_scope_policy_can_withhold_an_upstreams_scope(engine: Engine) {
-    let Some(script) = everything_js() else {
-        return;
-    };
-    let app = spawn_app_with(engine, |s| {
-        over_stdio(s, &script, "");
+    let Some(app) = stdio_app(engine, "", |s| {
         s.scopes.policy = vec![ScopePolicyRule {
             scopes: vec![SCOPE.into()],
             groups: vec!["ops".into()],
@@ -221,7 +219,9 @@ async fn the_scope_policy_can_withhold_an_upstreams_scope(engine: Engine) {
         }];
     })
     .await
-    .unwrap();
+    else {
+        return;
+    };
     let page = consent_page(&app).await;
     assert!(
         page.contains("only members of ops may grant it"),
@@ -235,12 +235,9 @@ async fn the_scope_policy_can_withhold_an_upstreams_scope(engine: Engine) {
 }
 
 async fn a_stdio_upstream_sees_only_its_configured_environment(engine: Engine) {
-    let Some(script) = everything_js() else {
+    let Some(app) = stdio_app(engine, "", |_| {}).await else {
         return;
     };
-    let app = spawn_app_with(engine, |s| over_stdio(s, &script, ""))
-        .await
-        .unwrap();
     let token = token_for(&app, &format!("mcp:tools {SCOPE}")).await;
     let body = call(&app, &token, "everything__get-env", json!({})).await;
     let seen: Value = serde_json::from_str(text(&body)).expect("the child's environment");
@@ -266,12 +263,9 @@ async fn a_stdio_upstream_sees_only_its_configured_environment(engine: Engine) {
 }
 
 async fn a_call_slower_than_the_upstream_timeout_is_cut_off(engine: Engine) {
-    let Some(script) = everything_js() else {
+    let Some(app) = stdio_app(engine, "timeout_secs = 1\n", |_| {}).await else {
         return;
     };
-    let app = spawn_app_with(engine, |s| over_stdio(s, &script, "timeout_secs = 1\n"))
-        .await
-        .unwrap();
     let token = token_for(&app, &format!("mcp:tools {SCOPE}")).await;
     let before = scrape(&app).await;
     let started = std::time::Instant::now();
